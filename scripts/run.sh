@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# One command from a fresh checkout to a running platform with demo data at http://127.0.0.1:8000
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+cd "$ROOT"
+xinyong init
+xinyong demo --if-empty --subjects "${XINYONG_DEMO_SUBJECTS:-3000}"
+exec xinyong serve --host "${XINYONG_HOST:-127.0.0.1}" --port "${XINYONG_PORT:-8000}"

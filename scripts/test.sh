@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# One command from a fresh checkout to the whole test suite, on SQLite and on a throwaway PostgreSQL.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+cd "$ROOT"
+command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+  || need_system_packages postgresql
+ruff check src tests benchmarks
+exec python -m pytest -n "${XINYONG_TEST_WORKERS:-2}" "$@"

@@ -1,0 +1,68 @@
+"""Roles and the one declared permission matrix (权限矩阵).
+
+Every route declares one permission; ``ROLE_PERMISSIONS`` says which roles hold it. A test
+walks every route against every role and this table, so an undeclared route fails the build.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    AUTHORITY_ADMIN = "authority_admin"
+    DEPARTMENT_SUBMITTER = "department_submitter"
+    APPLYING_DEPARTMENT = "applying_department"
+    SUBJECT_USER = "subject_user"
+    AUTHORISED_INSTITUTION = "authorised_institution"
+    AUDITOR = "auditor"
+
+
+ROLE_LABELS = {
+    "authority_admin": "信用主管部门",
+    "department_submitter": "数据提供部门",
+    "applying_department": "应用部门",
+    "subject_user": "信用主体",
+    "authorised_institution": "授权机构",
+    "auditor": "安全审计员",
+    "public": "社会公众",
+    "system": "系统",
+}
+
+
+class P(StrEnum):
+    """Permissions. ``PUBLIC`` needs nothing; ``SIGNED_IN`` needs any login."""
+
+    PUBLIC = "public"
+    SIGNED_IN = "signed_in"
+    CATALOGUE_EDIT = "catalogue:edit"
+    POLICY_EDIT = "policy:edit"
+    SUBJECTS_READ = "subjects:read"
+    SUBJECTS_REGISTER = "subjects:register"
+    SUBJECTS_CONFLICTS = "subjects:conflicts"
+    RECORDS_SUBMIT = "records:submit"
+    RECORDS_READ_SHARED = "records:read_shared"
+    RECORDS_READ_OWN = "records:read_own"
+    USERS_MANAGE = "users:manage"
+    AUDIT_READ = "audit:read"
+    INSTITUTION_PORTAL = "institution:portal"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
+    Role.AUTHORITY_ADMIN: frozenset({P.CATALOGUE_EDIT, P.POLICY_EDIT, P.SUBJECTS_READ, P.SUBJECTS_REGISTER,
+                                     P.SUBJECTS_CONFLICTS, P.RECORDS_READ_SHARED, P.USERS_MANAGE}),
+    Role.DEPARTMENT_SUBMITTER: frozenset({P.SUBJECTS_READ, P.SUBJECTS_REGISTER, P.RECORDS_SUBMIT,
+                                          P.RECORDS_READ_SHARED}),
+    Role.APPLYING_DEPARTMENT: frozenset({P.SUBJECTS_READ, P.RECORDS_READ_SHARED}),
+    Role.SUBJECT_USER: frozenset({P.RECORDS_READ_OWN}),
+    Role.AUTHORISED_INSTITUTION: frozenset({P.INSTITUTION_PORTAL}),
+    Role.AUDITOR: frozenset({P.AUDIT_READ}),
+}
+
+
+def role_allows(role: str, permission: P) -> bool:
+    if permission is P.PUBLIC:
+        return True
+    if role in ("public", "system") or role not in Role.__members__.values():
+        return False
+    return permission is P.SIGNED_IN or permission in ROLE_PERMISSIONS[Role(role)]

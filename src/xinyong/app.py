@@ -1,0 +1,125 @@
+"""FastAPI factory: mounts each context's router, templates, static files and error handling."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from xinyong import __version__
+from xinyong.actor import Actor
+from xinyong.audit import service as audit
+from xinyong.config import Settings, get_settings, use_settings
+from xinyong.db import session_factory
+from xinyong.errors import DomainError, Forbidden, NotAuthenticated
+from xinyong.web.templating import render
+
+log = logging.getLogger("xinyong")
+STATIC = Path(__file__).resolve().parent / "web" / "static"
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+def _record_denial(request: Request, error: DomainError) -> None:
+    """Refused access is security-relevant: keep it in the audit chain, in its own transaction."""
+    actor: Actor = getattr(request.state, "actor", None) or Actor.anonymous()
+    session = request.app.state.session_factory()
+    try:
+        audit.append(session, actor, "access.denied", object_type="route", object_id=request.url.path[:64],
+                     detail={"method": request.method, "code": error.code})
+        session.commit()
+    finally:
+        session.close()
+
+
+async def domain_error(request: Request, error: DomainError) -> Response:
+    log.info("refused %s %s: %s", request.method, request.url.path, error)
+    if isinstance(error, NotAuthenticated | Forbidden) and error.code != "AUTH_FAILED":
+        _record_denial(request, error)
+    if _wants_json(request):
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        return JSONResponse({"error": error.as_dict()}, status_code=error.status, headers=headers)
+    if isinstance(error, NotAuthenticated) and error.code == "AUTH_REQUIRED":
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    return render(request, "error.html", status_code=error.status, error=error)
+
+
+async def validation_error(request: Request, error: RequestValidationError) -> Response:
+    problems = [{"field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), "code": f"REQUEST_{e['type'].upper()}",
+                 "message": e["msg"]} for e in error.errors()]
+    body = DomainError("REQUEST_INVALID", "请求格式不正确：" + "；".join(f"{p['field']} {p['message']}" for p in problems),
+                       problems=problems)
+    if _wants_json(request):
+        return JSONResponse({"error": body.as_dict()}, status_code=422)
+    body.status = 422
+    return render(request, "error.html", status_code=422, error=body)
+
+
+async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+    messages = {404: ("NOT_FOUND", "页面不存在"), 405: ("METHOD_NOT_ALLOWED", "不支持的请求方法")}
+    code, message = messages.get(error.status_code, ("HTTP_ERROR", str(error.detail)))
+    body = DomainError(code, message)
+    body.status = error.status_code
+    if _wants_json(request):
+        return JSONResponse({"error": body.as_dict()}, status_code=error.status_code)
+    return render(request, "error.html", status_code=error.status_code, error=body)
+
+
+async def server_error(request: Request, error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    body = DomainError("INTERNAL_ERROR", "系统内部错误，请稍后再试或联系管理员")
+    body.status = 500
+    if _wants_json(request):
+        return JSONResponse({"error": body.as_dict()}, status_code=500)
+    return render(request, "error.html", status_code=500, error=body)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    if settings is not None:
+        use_settings(settings)
+    settings = get_settings()
+    app = FastAPI(title=f"{settings.platform_name} 接口", version=__version__,
+                  description="公共信用信息平台：归集、存储、评价、应用、退出（采存评用退）。",
+                  docs_url="/docs", redoc_url=None)
+    app.state.session_factory = session_factory(settings)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.middleware("http")
+    async def same_origin_writes(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # Browser form posts must come from our own pages (CSRF). API clients send no Origin.
+        origin = request.headers.get("origin")
+        if request.method in _UNSAFE and origin and urlsplit(origin).netloc != request.headers.get("host"):
+            return JSONResponse({"error": {"code": "CROSS_ORIGIN", "message": "拒绝跨站提交"}}, status_code=403)
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    app.add_exception_handler(DomainError, domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, server_error)
+
+    from xinyong.access.routes import api as access_api
+    from xinyong.access.routes import pages as access_pages
+    from xinyong.audit.routes import router as audit_router
+    from xinyong.catalogue.routes import router as catalogue_router
+    from xinyong.policy.routes import router as policy_router
+    from xinyong.records.routes import router as records_router
+    from xinyong.subjects.routes import router as subjects_router
+    from xinyong.web.routes import router as web_router
+
+    for router in (web_router, access_pages, access_api, catalogue_router, subjects_router, records_router,
+                   policy_router, audit_router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,192 @@
+"""The ``xinyong`` command line (typer + rich)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from xinyong import migrate
+from xinyong.actor import Actor
+from xinyong.config import get_settings
+from xinyong.db import session_scope
+
+app = typer.Typer(help="Xinyong 公共信用信息平台命令行", no_args_is_help=True)
+db_app = typer.Typer(help="数据库迁移", no_args_is_help=True)
+user_app = typer.Typer(help="用户管理", no_args_is_help=True)
+audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
+subjects_app = typer.Typer(help="信用主体库", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+app.add_typer(subjects_app, name="subjects")
+console = Console()
+
+
+def _seed() -> tuple[int, int]:
+    from xinyong.catalogue import service as catalogue
+    from xinyong.policy import service as policy
+
+    with session_scope() as session:
+        parameters = policy.seed(session)
+        items = catalogue.seed(session, Actor.system("初始化"))
+    return parameters, items
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="目标版本")) -> None:
+    """升级数据库结构到指定版本（默认最新）。"""
+    migrate.upgrade(get_settings(), revision)
+    console.print(f"数据库已升级到 [bold]{migrate.current(get_settings())}[/]")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument(..., help="目标版本，如 base 或 -1")) -> None:
+    """降级数据库结构。"""
+    migrate.downgrade(get_settings(), revision)
+    console.print(f"数据库已降级到 [bold]{migrate.current(get_settings()) or 'base'}[/]")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """显示当前数据库版本。"""
+    console.print(migrate.current(get_settings()) or "base")
+
+
+@app.command()
+def init() -> None:
+    """建库（执行迁移）并写入政策参数和信用目录种子数据。可重复执行。"""
+    settings = get_settings()
+    migrate.upgrade(settings, "head")
+    parameters, items = _seed()
+    console.print(f"数据库：{settings.sqlalchemy_url.split('@')[-1]}")
+    console.print(f"已就绪：新增政策参数 {parameters} 项，目录信息项 {items} 项。")
+
+
+@app.command()
+def demo(subjects: int = typer.Option(3000, help="生成的信用主体数量"),
+         seed: int = typer.Option(20261127, help="随机种子（相同种子生成相同数据）"),
+         if_empty: bool = typer.Option(False, "--if-empty", help="库中已有主体时跳过")) -> None:
+    """生成逼真的演示数据：部门、机构、演示账号、信用主体和信用记录。"""
+    from xinyong import demo as demo_data
+    from xinyong.subjects import service as subject_service
+
+    with session_scope() as session:
+        if if_empty and subject_service.count(session):
+            console.print("库中已有数据，跳过演示数据生成。")
+            _print_accounts()
+            return
+    columns = (TextColumn("生成演示数据"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress, session_scope() as session:
+        task = progress.add_task("demo", total=subjects)
+        summary = demo_data.generate(session, subjects=subjects, seed=seed,
+                                     progress=lambda done, total: progress.update(task, completed=done, total=total))
+    console.print(summary)
+    _print_accounts()
+
+
+def _print_accounts() -> None:
+    from xinyong.access.permissions import ROLE_LABELS
+    from xinyong.demo import DEMO_ACCOUNTS
+
+    table = Table(title="演示账号")
+    for column in ("用户名", "密码", "角色", "说明"):
+        table.add_column(column)
+    for account in DEMO_ACCOUNTS:
+        table.add_row(account["username"], account["password"], ROLE_LABELS[account["role"]], account["description"])
+    console.print(table)
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
+          reload: bool = typer.Option(False), workers: int = typer.Option(1)) -> None:
+    """启动Web服务。"""
+    import uvicorn
+
+    console.print(f"平台地址：http://{host}:{port}　接口文档：http://{host}:{port}/docs")
+    uvicorn.run("xinyong.app:create_app", factory=True, host=host, port=port, reload=reload, workers=workers,
+                log_level="info")
+
+
+@user_app.command("add")
+def user_add(username: str, role: str = typer.Option(..., help="authority_admin / department_submitter / "
+                                                                 "applying_department / subject_user / "
+                                                                 "authorised_institution / auditor"),
+             display_name: str = typer.Option("", help="显示名称"),
+             department_code: str = typer.Option("", help="所属部门统一社会信用代码"),
+             subject_code: str = typer.Option("", help="对应信用主体统一社会信用代码"),
+             institution_code: str = typer.Option("", help="所属机构统一社会信用代码"),
+             password: str = typer.Option("", help="密码；留空则交互输入或读取 XINYONG_NEW_PASSWORD")) -> None:
+    """新建用户。"""
+    from xinyong.access import service as access
+    from xinyong.errors import DomainError
+    from xinyong.subjects import service as subject_service
+
+    secret = password or os.environ.get("XINYONG_NEW_PASSWORD") or getpass.getpass("密码：")
+    try:
+        with session_scope() as session:
+            department = next((d for d in access.departments(session) if d.code == department_code), None)
+            institution = next((i for i in access.institutions(session) if i.code == institution_code), None)
+            subject = subject_service.by_code_or_fail(session, subject_code) if subject_code else None
+            user = access.create_user(session, Actor.system("命令行"), access.NewUser(
+                username=username, password=secret, role=role, display_name=display_name or username,
+                department_id=department.id if department else None, subject_id=subject.id if subject else None,
+                institution_id=institution.id if institution else None))
+            console.print(f"已创建用户 [bold]{user.username}[/]（{role}）")
+    except DomainError as error:
+        console.print(f"[red]{error.code}[/]：{error.message}")
+        raise typer.Exit(2) from None
+
+
+@audit_app.command("verify")
+def audit_verify(expect_head: str = typer.Option("", help="预期末端，格式 序号:哈希（发现尾部截断）")) -> None:
+    """逐条校验审计链，报告第一条被修改、删除、插入或调换的记录。"""
+    from xinyong.audit import service as audit
+
+    expected = None
+    if expect_head:
+        seq, _, digest = expect_head.partition(":")
+        expected = (int(seq), digest)
+    with session_scope() as session:
+        result = audit.verify(session, expected)
+    if result.ok:
+        console.print(f"[green]审计链完整[/]：共 {result.checked} 条；末端 {result.head_seq}:{result.head_hash}")
+        return
+    console.print(f"[red]审计链异常[/]（{result.problem}，第 {result.problem_seq} 条）：{result.message}")
+    raise typer.Exit(1)
+
+
+@subjects_app.command("scan-conflicts")
+def scan_conflicts() -> None:
+    """全库检查重复赋码和一码多赋。"""
+    from xinyong.subjects import service as subject_service
+
+    with session_scope() as session:
+        total = subject_service.scan_conflicts(session)
+    console.print(f"冲突清单共 {total} 项")
+
+
+@subjects_app.command("conflicts")
+def list_conflicts(all_: bool = typer.Option(False, "--all", help="包括已处理")) -> None:
+    """列出赋码冲突。"""
+    from xinyong.subjects import service as subject_service
+
+    table = Table(title="赋码冲突")
+    for column in ("编号", "类型", "状态", "摘要"):
+        table.add_column(column)
+    with session_scope() as session:
+        for view in subject_service.list_conflicts(session, open_only=not all_):
+            table.add_row(str(view.conflict.id), view.kind_label, "待处理" if view.is_open else "已处理",
+                          view.conflict.summary)
+    console.print(table)
+
+
+@app.callback()
+def main(data_dir: Path | None = typer.Option(None, envvar="XINYONG_DATA_DIR", help="数据目录")) -> None:
+    if data_dir is not None:
+        os.environ["XINYONG_DATA_DIR"] = str(data_dir)

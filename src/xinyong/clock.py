@@ -1,0 +1,56 @@
+"""One injectable "now" for the whole platform.
+
+Publication periods, deadlines and audit times all read the time from here, never from
+``datetime.now()``, so that tests (and a demo) can move the clock across a boundary.
+All times are timezone-aware and shown in Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+_frozen: datetime | None = None
+_offset = timedelta(0)
+
+
+def now() -> datetime:
+    if _frozen is not None:
+        return _frozen
+    return datetime.now(SHANGHAI) + _offset
+
+
+def today() -> date:
+    return now().date()
+
+
+def freeze(at: datetime) -> None:
+    """Stop the clock at ``at`` (naive values are taken as Shanghai time)."""
+    global _frozen
+    _frozen = at if at.tzinfo else at.replace(tzinfo=SHANGHAI)
+
+
+def advance(delta: timedelta) -> None:
+    """Move the clock forward, frozen or not."""
+    global _frozen, _offset
+    if _frozen is not None:
+        _frozen += delta
+    else:
+        _offset += delta
+
+
+def reset() -> None:
+    global _frozen, _offset
+    _frozen = None
+    _offset = timedelta(0)
+
+
+def local(at: datetime) -> datetime:
+    """``at`` in Shanghai time; naive database values are UTC."""
+    if at.tzinfo is None:
+        from datetime import UTC
+
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(SHANGHAI)

@@ -1,0 +1,290 @@
+"""The subject registry (信用主体库): register, look up, and find code conflicts.
+
+重复赋码: one organisation holding several codes — the same normalised name in the same region
+under different codes. 一码多赋: one code claimed by several organisations — sources attest
+different names or registration authorities for it. Both go on a conflict list that the
+credit authority decides; decisions are new facts, never edits of the evidence.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from pypinyin import Style, lazy_pinyin
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from xinyong.actor import Actor
+from xinyong.audit import service as audit
+from xinyong.db import utcnow
+from xinyong.errors import Invalid, NotFound
+from xinyong.policy import service as policy
+from xinyong.subjects import identity, uscc
+from xinyong.subjects.kinds import SUBJECT_KINDS
+from xinyong.subjects.models import ConflictDecision, Subject, SubjectAttestation, SubjectConflict
+from xinyong.subjects.schemas import OrganisationIn
+
+CONFLICT_KINDS = {"duplicate_code": "重复赋码", "code_conflict": "一码多赋"}
+CONFLICT_OUTCOMES = {
+    "confirmed": "确认存在问题，已移交登记管理机关处理",
+    "dismissed": "经核实不构成冲突",
+    "name_adopted": "以核实的名称为准，更新主体名称",
+}
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_name(name: str) -> str:
+    """Full-width to half-width, no spaces, one kind of bracket: how names are compared."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", name or "")).replace("[", "(").replace("]", ")")
+
+
+def name_initials(name: str) -> str:
+    """Pinyin initials (拼音首字母), e.g. 华为技术有限公司 → HWJSYXGS."""
+    return "".join(lazy_pinyin(normalise_name(name), style=Style.FIRST_LETTER, errors="ignore")).upper()
+
+
+def rules(session: Session) -> uscc.UsccRules:
+    return uscc.UsccRules.from_policy(policy.get(session, "uscc_categories"))
+
+
+def validate_code(session: Session, raw: str) -> str:
+    return uscc.validate(raw, rules(session))
+
+
+def kind_for_code(session: Session, code: str) -> str:
+    return policy.get(session, "subject_kind_by_category").get(code[:2], "other_org")
+
+
+def get(session: Session, subject_id: int) -> Subject:
+    subject = session.get(Subject, subject_id)
+    if subject is None:
+        raise NotFound("SUBJECT_NOT_FOUND", f"信用主体不存在：{subject_id}")
+    return subject
+
+
+def by_code(session: Session, code: str) -> Subject | None:
+    return session.scalar(select(Subject).where(Subject.uscc == uscc.normalise(code)))
+
+
+def by_code_or_fail(session: Session, code: str) -> Subject:
+    subject = by_code(session, code)
+    if subject is None:
+        raise NotFound("SUBJECT_NOT_FOUND", f"统一社会信用代码为{uscc.normalise(code)}的信用主体不存在")
+    return subject
+
+
+def by_person(session: Session, citizen_id: str, secret: bytes) -> Subject | None:
+    key = identity.person_key(identity.validate_citizen_id(citizen_id), secret)
+    return session.scalar(select(Subject).where(Subject.person_key == key))
+
+
+def register_organisation(session: Session, actor: Actor, data: OrganisationIn, *,
+                          source: str = "registry") -> Subject:
+    """Register an organisation, or attest what ``source`` says about one already known (idempotent)."""
+    code = validate_code(session, data.uscc)
+    kind = data.kind or kind_for_code(session, code)
+    if kind not in SUBJECT_KINDS or kind == "natural_person":
+        raise Invalid("SUBJECT_KIND_UNKNOWN", f"主体类型“{kind}”无效", field="kind")
+    subject = by_code(session, code)
+    if subject is None:
+        subject = Subject(
+            kind=kind, uscc=code, name=data.name.strip(), normalised_name=normalise_name(data.name),
+            name_initials=name_initials(data.name), region_code=code[2:8], industry=data.industry,
+            legal_representative=data.legal_representative, registration_authority=data.registration_authority,
+            registered_on=data.registered_on, registered_capital=data.registered_capital, address=data.address,
+            created_at=utcnow(),
+        )
+        session.add(subject)
+        session.flush()
+        audit.append(session, actor, "subject.register", object_type="subject", object_id=subject.id,
+                     subject_id=subject.id, detail={"uscc": code, "name": subject.name, "kind": kind})
+    attest(session, subject, source=source, name=data.name, registration_authority=data.registration_authority)
+    detect_conflicts(session, subject)
+    return subject
+
+
+def register_person(session: Session, actor: Actor, citizen_id: str, name: str, secret: bytes) -> Subject:
+    number = identity.validate_citizen_id(citizen_id)
+    key = identity.person_key(number, secret)
+    subject = session.scalar(select(Subject).where(Subject.person_key == key))
+    if subject is not None:
+        return subject
+    subject = Subject(kind="natural_person", person_key=key, masked_id=identity.mask_id(number),
+                      name=name.strip(), normalised_name=normalise_name(name), name_initials=name_initials(name),
+                      region_code=number[:6], created_at=utcnow())
+    session.add(subject)
+    session.flush()
+    audit.append(session, actor, "subject.register", object_type="subject", object_id=subject.id,
+                 subject_id=subject.id, detail={"kind": "natural_person", "masked_id": subject.masked_id})
+    return subject
+
+
+def attest(session: Session, subject: Subject, *, source: str, name: str,
+           registration_authority: str | None) -> None:
+    """Remember what a source said about the subject's name and registration authority."""
+    name, authority = name.strip(), (registration_authority or "").strip()
+    exists = session.scalar(select(SubjectAttestation.id).where(
+        SubjectAttestation.subject_id == subject.id, SubjectAttestation.source == source,
+        SubjectAttestation.name == name, SubjectAttestation.registration_authority == authority))
+    if exists is None:
+        session.add(SubjectAttestation(subject_id=subject.id, source=source, name=name,
+                                       registration_authority=authority, seen_at=utcnow()))
+        session.flush()
+
+
+def search(session: Session, *, q: str = "", kind: str | None = None, region: str | None = None,
+           limit: int = 20, offset: int = 0) -> tuple[list[Subject], int]:
+    """Registry look-up for staff pages: by code, by name fragment, or by pinyin initials."""
+    query: Select[Any] = select(Subject)
+    term = normalise_name(q)
+    if term:
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(or_(Subject.uscc == uscc.normalise(term),
+                                Subject.normalised_name.like(f"%{escaped}%", escape="\\"),
+                                Subject.name_initials.like(f"{escaped.upper()}%", escape="\\")))
+    if kind:
+        query = query.where(Subject.kind == kind)
+    if region:
+        query = query.where(Subject.region_code.startswith(region))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Subject.id).limit(limit).offset(offset))
+    return list(rows), total
+
+
+# --- conflicts -------------------------------------------------------------------------------------
+
+def _upsert_conflict(session: Session, kind: str, key: str, summary: str, evidence: dict[str, Any]) -> None:
+    conflict = session.scalar(select(SubjectConflict).where(SubjectConflict.kind == kind,
+                                                            SubjectConflict.conflict_key == key))
+    if conflict is None:
+        session.add(SubjectConflict(kind=kind, conflict_key=key, summary=summary, evidence=evidence,
+                                    detected_at=utcnow()))
+    elif conflict.evidence != evidence:
+        # New evidence reopens the case: status is derived from decisions after detected_at.
+        conflict.summary, conflict.evidence, conflict.detected_at = summary, evidence, utcnow()
+    session.flush()
+
+
+def _duplicate_region_prefix(session: Session) -> int:
+    return int(policy.get(session, "duplicate_code_rule")["region_prefix_digits"])
+
+
+def _check_duplicate_code(session: Session, subject: Subject) -> None:
+    if subject.uscc is None:
+        return
+    prefix = subject.region_code[: _duplicate_region_prefix(session)]
+    codes = sorted(session.scalars(select(Subject.uscc).where(
+        Subject.normalised_name == subject.normalised_name, Subject.region_code.startswith(prefix),
+        Subject.uscc.is_not(None))))
+    if len(codes) > 1:
+        _upsert_conflict(session, "duplicate_code", f"{subject.normalised_name}|{prefix}",
+                         f"“{subject.name}”在行政区划{prefix}下有{len(codes)}个统一社会信用代码",
+                         {"name": subject.name, "region_prefix": prefix, "codes": codes})
+
+
+def _check_code_conflict(session: Session, subject: Subject) -> None:
+    if subject.uscc is None:
+        return
+    claims = session.execute(select(SubjectAttestation.source, SubjectAttestation.name,
+                                    SubjectAttestation.registration_authority)
+                             .where(SubjectAttestation.subject_id == subject.id)).all()
+    names = {normalise_name(c.name) for c in claims}
+    authorities = {c.registration_authority for c in claims if c.registration_authority}
+    if len(names) > 1 or len(authorities) > 1:
+        evidence = {"uscc": subject.uscc,
+                    "claims": sorted([{"source": c.source, "name": c.name,
+                                       "registration_authority": c.registration_authority} for c in claims],
+                                     key=lambda c: (c["source"], c["name"], c["registration_authority"]))}
+        _upsert_conflict(session, "code_conflict", subject.uscc,
+                         f"代码{subject.uscc}被不同来源报送为{len(names)}个名称、{len(authorities)}个登记机关",
+                         evidence)
+
+
+def detect_conflicts(session: Session, subject: Subject) -> None:
+    _check_duplicate_code(session, subject)
+    _check_code_conflict(session, subject)
+
+
+def scan_conflicts(session: Session) -> int:
+    """Re-check the whole registry with two grouped queries; returns how many cases are listed."""
+    prefix_len = _duplicate_region_prefix(session)
+    prefix = func.substr(Subject.region_code, 1, prefix_len)
+    suspects = session.execute(select(Subject.normalised_name, prefix).where(Subject.uscc.is_not(None))
+                               .group_by(Subject.normalised_name, prefix)
+                               .having(func.count(Subject.id) > 1)).all()
+    for normalised, _region in suspects:
+        first = session.scalar(select(Subject).where(Subject.normalised_name == normalised).limit(1))
+        if first is not None:
+            _check_duplicate_code(session, first)
+    multi = session.scalars(select(SubjectAttestation.subject_id).group_by(SubjectAttestation.subject_id)
+                            .having(func.count(SubjectAttestation.id) > 1)).all()
+    for subject_id in multi:
+        _check_code_conflict(session, get(session, subject_id))
+    return session.scalar(select(func.count()).select_from(SubjectConflict)) or 0
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    conflict: SubjectConflict
+    decision: ConflictDecision | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.decision is None or self.decision.decided_at < self.conflict.detected_at
+
+    @property
+    def kind_label(self) -> str:
+        return CONFLICT_KINDS[self.conflict.kind]
+
+
+def list_conflicts(session: Session, *, open_only: bool = False) -> list[ConflictView]:
+    views = []
+    for conflict in session.scalars(select(SubjectConflict).order_by(SubjectConflict.detected_at.desc())):
+        decision = session.scalar(select(ConflictDecision).where(ConflictDecision.conflict_id == conflict.id)
+                                  .order_by(ConflictDecision.decided_at.desc(), ConflictDecision.id.desc())
+                                  .limit(1))
+        view = ConflictView(conflict, decision)
+        if view.is_open or not open_only:
+            views.append(view)
+    return views
+
+
+def decide_conflict(session: Session, actor: Actor, conflict_id: int, outcome: str, note: str,
+                    adopted_name: str | None = None) -> ConflictDecision:
+    conflict = session.get(SubjectConflict, conflict_id)
+    if conflict is None:
+        raise NotFound("CONFLICT_NOT_FOUND", f"冲突记录不存在：{conflict_id}")
+    if outcome not in CONFLICT_OUTCOMES:
+        raise Invalid("CONFLICT_OUTCOME_UNKNOWN", f"处理结果“{outcome}”无效", field="outcome")
+    if len(note.strip()) < 2:
+        raise Invalid("CONFLICT_NOTE_REQUIRED", "请填写处理说明", field="note")
+    if outcome == "name_adopted":
+        _adopt_name(session, actor, conflict, adopted_name)
+    decision = ConflictDecision(conflict_id=conflict.id, outcome=outcome, note=note.strip(),
+                                decided_by=actor.user_id or 0, decided_at=utcnow())
+    session.add(decision)
+    session.flush()
+    audit.append(session, actor, "subject.conflict.decide", object_type="subject_conflict", object_id=conflict.id,
+                 detail={"outcome": outcome, "note": note.strip(), "adopted_name": adopted_name})
+    return decision
+
+
+def _adopt_name(session: Session, actor: Actor, conflict: SubjectConflict, adopted_name: str | None) -> None:
+    if conflict.kind != "code_conflict":
+        raise Invalid("CONFLICT_OUTCOME_NOT_APPLICABLE", "仅一码多赋的冲突可以采用核实名称", field="outcome")
+    claimed = {c["name"] for c in conflict.evidence["claims"]}
+    if adopted_name not in claimed:
+        raise Invalid("CONFLICT_NAME_NOT_CLAIMED", "采用的名称必须是某一来源报送过的名称", field="adopted_name")
+    subject = by_code_or_fail(session, conflict.evidence["uscc"])
+    before = subject.name
+    subject.name, subject.normalised_name = adopted_name, normalise_name(adopted_name)
+    subject.name_initials = name_initials(adopted_name)
+    audit.append(session, actor, "subject.rename", object_type="subject", object_id=subject.id,
+                 subject_id=subject.id, detail={"before": before, "after": adopted_name})
+
+
+def count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Subject)) or 0

@@ -1,0 +1,26 @@
+"""Turn form input into a pydantic model, or a Chinese ``Invalid`` naming the first bad field."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from xinyong.errors import Invalid
+
+_MESSAGES = {"missing": "为必填项", "string_too_short": "太短", "string_too_long": "太长",
+             "literal_error": "取值不在允许范围内", "int_parsing": "应为整数", "greater_than_equal": "超出允许范围",
+             "less_than_equal": "超出允许范围", "string_pattern_mismatch": "格式不正确", "too_short": "不能为空"}
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_form(model: type[M], data: dict[str, Any], code: str = "FORM_INVALID") -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        message = _MESSAGES.get(first["type"], first["msg"])
+        raise Invalid(code, f"{where}：{message}", field=where) from None

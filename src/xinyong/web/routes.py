@@ -1,0 +1,30 @@
+"""The portal's home page and health check."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from xinyong.access import service as access
+from xinyong.access.permissions import P
+from xinyong.catalogue import service as catalogue
+from xinyong.records import service as records
+from xinyong.subjects import service as subjects
+from xinyong.web.deps import get_db, require
+from xinyong.web.templating import render
+
+router = APIRouter(tags=["门户"])
+
+
+@router.get("/", include_in_schema=False, dependencies=[Depends(require(P.PUBLIC))])
+def home(request: Request, session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
+    stats = {"subjects": subjects.count(session), "records": records.count(session),
+             "items": len(catalogue.list_items(session)), "departments": len(access.departments(session))}
+    return render(request, "home.html", stats=stats)
+
+
+@router.get("/healthz", summary="健康检查", dependencies=[Depends(require(P.PUBLIC))])
+def healthz(session: Session = Depends(get_db)) -> dict[str, str]:
+    session.execute(text("SELECT 1"))
+    return {"status": "ok", "database": session.get_bind().dialect.name}

@@ -1,0 +1,69 @@
+"""Jinja2 environment: every context's ``templates/`` folder plus the shared base, with filters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, FileSystemLoader
+
+from xinyong import clock
+from xinyong.access.permissions import ROLE_LABELS, P, role_allows
+from xinyong.config import get_settings
+from xinyong.subjects.kinds import kind_label
+
+_ROOT = Path(__file__).resolve().parent.parent
+CONTEXTS = ["web", "access", "audit", "catalogue", "policy", "records", "subjects"]
+
+
+def _datetime(value: datetime | None) -> str:
+    return clock.local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = clock.local(value).date()
+    return value.strftime("%Y-%m-%d")
+
+
+# Navigation: (label, path, permission). What a role sees is what its permissions allow.
+NAVIGATION: list[tuple[str, str, P]] = [
+    ("首页", "/", P.PUBLIC),
+    ("信用目录", "/catalogue", P.PUBLIC),
+    ("主体库", "/subjects", P.SUBJECTS_READ),
+    ("赋码冲突", "/subjects/conflicts", P.SUBJECTS_CONFLICTS),
+    ("报送记录", "/records", P.RECORDS_SUBMIT),
+    ("我的信用", "/me/credit", P.RECORDS_READ_OWN),
+    ("机构服务", "/institution", P.INSTITUTION_PORTAL),
+    ("用户管理", "/admin/users", P.USERS_MANAGE),
+    ("政策参数", "/admin/policy", P.POLICY_EDIT),
+    ("审计日志", "/audit", P.AUDIT_READ),
+]
+
+
+def navigation_for(role: str) -> list[tuple[str, str]]:
+    return [(label, path) for label, path, permission in NAVIGATION if role_allows(role, permission)]
+
+
+def build_templates() -> Jinja2Templates:
+    loaders = [FileSystemLoader(str(_ROOT / name / "templates")) for name in CONTEXTS]
+    templates = Jinja2Templates(directory=str(_ROOT / "web" / "templates"))
+    templates.env.loader = ChoiceLoader(loaders)
+    templates.env.filters.update(datetime=_datetime, date=_date, kind_label=kind_label,
+                                 role_label=lambda r: ROLE_LABELS.get(r, r))
+    templates.env.globals.update(navigation_for=navigation_for, role_allows=role_allows, P=P,
+                                 settings=get_settings, now=clock.now)
+    return templates
+
+
+templates = build_templates()
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Any:
+    actor = getattr(request.state, "actor", None)
+    return templates.TemplateResponse(request, name, {"actor": actor, **context}, status_code=status_code)

@@ -1,0 +1,220 @@
+"""Shared fixtures: one throwaway PostgreSQL cluster per run, SQLite and PostgreSQL per test.
+
+The cluster is started once by the controlling pytest process (before xdist spawns its
+workers, which inherit ``XINYONG_TEST_PG_ADMIN_URL``) and stopped when that process ends.
+If the variable is already set, that server is used and left alone. Each worker creates its
+own databases, named after the worker, so workers never share tables.
+
+Fixtures:
+
+- ``db_url``: parametrized ``sqlite`` / ``postgresql``; a database with the full schema
+  (``create_all``, once per worker and backend), emptied after every test.
+- ``empty_database_url``: parametrized the same way; a brand-new database with no tables
+  (for migration tests).
+- ``settings``: ``Settings`` on ``db_url`` with a tmp data dir and fixed keys, made current
+  with ``use_settings``.
+- ``session``: a ``Session`` from ``session_factory(settings)``; committed (or rolled back
+  if the test broke it) and closed afterwards.
+- ``seeded``: ``session`` after seeding policy parameters and the catalogue (committed).
+- ``frozen_clock``: the clock stopped at 2026-06-15 10:00 Asia/Shanghai (yields that time).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import settings as hypothesis_settings
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from tests.support import pg
+from xinyong import clock
+from xinyong.actor import Actor
+from xinyong.catalogue import service as catalogue_service
+from xinyong.config import Settings, use_settings
+from xinyong.db import Base, dispose_engines, import_all_models, session_factory
+from xinyong.policy import service as policy_service
+
+PG_ADMIN_URL_ENV = "XINYONG_TEST_PG_ADMIN_URL"
+BACKENDS = ("sqlite", "postgresql")
+FROZEN_AT = datetime(2026, 6, 15, 10, 0, tzinfo=clock.SHANGHAI)
+_CLUSTER = pytest.StashKey[pg.PgCluster]()
+
+hypothesis_settings.register_profile("xinyong", deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "xinyong"))
+
+
+# --- the cluster: controller process only ------------------------------------------------
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _is_xdist_worker(config) or os.environ.get(PG_ADMIN_URL_ENV):
+        return
+    try:
+        cluster = pg.PgCluster().start()
+    except pg.PostgresUnavailable as error:
+        raise pytest.UsageError(str(error)) from error
+    config.stash[_CLUSTER] = cluster
+    os.environ[PG_ADMIN_URL_ENV] = cluster.admin_url
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cluster = config.stash.get(_CLUSTER, None)
+    if cluster is not None:
+        cluster.stop()
+        os.environ.pop(PG_ADMIN_URL_ENV, None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "postgresql" in callspec.params.values():
+            item.add_marker(pytest.mark.postgres)
+
+
+# --- per-worker databases -----------------------------------------------------------------
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def empty_tables(engine: Engine) -> None:
+    """Remove every row from every table, keeping the schema (and restarting id sequences)."""
+    tables = Base.metadata.sorted_tables
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+            names = ", ".join(engine.dialect.identifier_preparer.format_table(t) for t in tables)
+            connection.execute(text(f"TRUNCATE TABLE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                connection.execute(table.delete())
+
+
+class WorkerDatabases:
+    """The databases one worker owns: created on first use, dropped at the end of the run."""
+
+    def __init__(self, admin_url: str, sqlite_dir: Path) -> None:
+        self.admin_url = admin_url
+        self.sqlite_dir = sqlite_dir
+        self._schema: dict[str, tuple[str, Engine]] = {}
+        self._pg_names: set[str] = set()
+
+    def new_empty(self, backend: str, label: str) -> str:
+        """A database with no tables at all (replacing an earlier one of the same label)."""
+        name = f"xinyong_{label}_{_worker()}"
+        if backend == "postgresql":
+            self._pg_names.add(name)
+            return pg.create_database(self.admin_url, name)
+        path = self.sqlite_dir / f"{name}.db"
+        for leftover in self.sqlite_dir.glob(f"{name}.db*"):
+            leftover.unlink()
+        return f"sqlite:///{path}"
+
+    def with_schema(self, backend: str) -> tuple[str, Engine]:
+        """The worker's test database for ``backend``, with every table created once."""
+        if backend not in self._schema:
+            url = self.new_empty(backend, "test")
+            engine = create_engine(url)
+            import_all_models()
+            Base.metadata.create_all(engine)
+            self._schema[backend] = (url, engine)
+        return self._schema[backend]
+
+    def close(self) -> None:
+        dispose_engines()
+        for _url, engine in self._schema.values():
+            engine.dispose()
+        for name in self._pg_names:
+            pg.drop_database(self.admin_url, name)
+
+
+@pytest.fixture(scope="session")
+def worker_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerDatabases]:
+    admin_url = os.environ.get(PG_ADMIN_URL_ENV)
+    if not admin_url:
+        raise RuntimeError(f"{PG_ADMIN_URL_ENV} 未设置：PostgreSQL 测试集群没有启动")
+    databases = WorkerDatabases(admin_url, tmp_path_factory.mktemp("sqlite"))
+    yield databases
+    databases.close()
+
+
+@pytest.fixture(params=BACKENDS, ids=BACKENDS)
+def db_url(request: pytest.FixtureRequest, worker_databases: WorkerDatabases) -> Iterator[str]:
+    url, engine = worker_databases.with_schema(request.param)
+    yield url
+    dispose_engines()
+    empty_tables(engine)
+
+
+@pytest.fixture(params=BACKENDS, ids=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, worker_databases: WorkerDatabases) -> Iterator[str]:
+    yield worker_databases.new_empty(request.param, "empty")
+    dispose_engines()
+
+
+# --- settings, sessions, seed data, clock ---------------------------------------------------
+
+
+def make_settings(database_url: str, data_dir: Path) -> Settings:
+    return Settings(database_url=database_url, data_dir=data_dir, secret_key="test-secret-key",
+                    person_id_key="test-person-id-key")
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    from xinyong import config
+
+    monkeypatch.setattr(config, "_settings", config._settings)  # restored after the test
+    current = make_settings(db_url, tmp_path / "data")
+    use_settings(current)
+    return current
+
+
+def close_session(session: Session) -> None:
+    """Commit what the test left pending, unless the test broke the transaction; then close."""
+    transaction = session.get_transaction()
+    try:
+        if transaction is not None and transaction.is_active:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+@pytest.fixture
+def session(settings: Settings) -> Iterator[Session]:
+    current = session_factory(settings)()
+    yield current
+    close_session(current)
+
+
+@pytest.fixture
+def seeded(session: Session) -> Session:
+    policy_service.seed(session)
+    catalogue_service.seed(session, Actor.system())
+    session.commit()
+    return session
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[datetime]:
+    clock.freeze(FROZEN_AT)
+    yield FROZEN_AT
+    clock.reset()
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock() -> Iterator[None]:
+    yield
+    clock.reset()
