@@ -27,12 +27,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from tests.support import pg
 from xinyong import clock
+from xinyong.access import service as access_service
 from xinyong.actor import Actor
 from xinyong.catalogue import service as catalogue_service
 from xinyong.config import Settings, use_settings
@@ -43,6 +45,9 @@ PG_ADMIN_URL_ENV = "XINYONG_TEST_PG_ADMIN_URL"
 BACKENDS = ("sqlite", "postgresql")
 FROZEN_AT = datetime(2026, 6, 15, 10, 0, tzinfo=clock.SHANGHAI)
 _CLUSTER = pytest.StashKey[pg.PgCluster]()
+
+# Real argon2id, cheap parameters: the suite creates many accounts.
+access_service.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 hypothesis_settings.register_profile("xinyong", deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "xinyong"))
