@@ -333,8 +333,8 @@ DEFAULT_PENALTY_SECTORS = {"税务": 50, "市场监管": 45, "人力资源社会
 
 SERIOUS_LISTS: dict[str, tuple[str, str, str]] = {  # sector → 名单类型, 列入事由, 文书号前缀
     "市场监管": ("严重违法失信名单",
-             "因实施食品安全领域违法行为受到较重行政处罚，依据《市场监督管理严重违法失信名单管理办法》第十三条"
-             "列入严重违法失信名单", "宁市监严列"),
+             "因{behaviour}行为受到较重行政处罚，且拒不履行法定义务，依据《市场监督管理严重违法失信名单管理办法》"
+             "第二条、第十条列入严重违法失信名单", "宁市监严列"),
     "税务": ("重大税收违法失信主体",
            "虚开增值税普通发票100份以上且票面金额累计400万元以上，依据《重大税收违法失信主体信息公布管理办法》"
            "第六条确定为重大税收违法失信主体", "宁税稽重公"),
@@ -929,13 +929,16 @@ class _Generator:
         }
         return text.format(**values)
 
-    def penalty(self, p: _Profile, *, sector: str | None = None) -> tuple[str, date] | None:
+    def penalty(self, p: _Profile, *, sector: str | None = None,
+                behaviour: str | None = None) -> tuple[str, date, str] | None:
+        """One administrative penalty fitting the subject's kind and industry; (sector, date, behaviour)."""
         marker = {"enterprise": "A", "cooperative": "A", "individual_business": "E", "natural_person": "P"}[p.kind]
         industry = p.industry or ""
         if sector is None:
             sector = self.weighted(PENALTY_SECTORS_BY_INDUSTRY.get(industry, DEFAULT_PENALTY_SECTORS))
         fits = [t for t in PENALTIES if t.sector == sector and marker in t.kinds
-                and (not t.industries or industry in t.industries or marker == "P")]
+                and (not t.industries or industry in t.industries or marker == "P")
+                and (behaviour is None or t.behaviour == behaviour)]
         if not fits:
             fits = [t for t in PENALTIES if marker in t.kinds and (not t.industries or industry in t.industries)]
         if not fits:
@@ -971,7 +974,7 @@ class _Generator:
         }
         self.submit(sector, "ADM_PENALTY", p, {k: v for k, v in payload.items() if v is not None})
         p.penalty_numbers.append(wsh)
-        return sector, decided
+        return sector, decided, template.behaviour
 
     def coercion(self, p: _Profile) -> None:
         sector = self.weighted({"税务": 50, "市场监管": 30, "生态环境": 20})
@@ -1019,15 +1022,21 @@ class _Generator:
             "LRYY": reason, "LRRQ": listed.isoformat(), "ZCJG": self.market_authority(d)[0]})
 
     def serious(self, p: _Profile) -> None:
+        """A serious-dishonesty listing, preceded by the penalty that led to it where the list needs one."""
         by_industry = {"E": ("住建", "人力资源社会保障"), "C": ("市场监管", "应急管理", "税务"),
                        "F": ("税务", "市场监管"), "H": ("市场监管",)}
         sector = self.choice(by_industry.get(p.industry or "", ("税务", "财政")))
-        earlier = self.penalty(p, sector=sector) if sector not in ("财政",) else None
+        earlier = None
+        if sector in ("市场监管", "应急管理", "人力资源社会保障"):
+            earlier = self.penalty(p, sector=sector)
+        elif sector == "税务":
+            earlier = self.penalty(p, sector=sector, behaviour="虚开发票")
         not_before = earlier[1] + timedelta(days=30) if earlier else None
         listed = self.decision_date(p, not_before=not_before)
         list_type, reason, prefix = SERIOUS_LISTS[sector]
-        if sector == "市场监管" and earlier is None:
-            reason = reason.replace("食品安全领域", "")
+        if sector == "市场监管":
+            behaviour = earlier[2] if earlier else "严重违法"
+            reason = reason.format(behaviour=behaviour)
         self.submit(sector, "LIST_SERIOUS", p, {
             "MDLX": list_type, "RDWH": f"{prefix}〔{listed.year}〕{self.number(f'YZ{sector}{listed.year}')}号",
             "RDYY": reason, "RDRQ": listed.isoformat(), "RDJG": self.dept(sector).name,
@@ -1258,7 +1267,7 @@ class _Generator:
             self.execution(p)
         if self.chance(0.5):
             self.tax_credit(p)
-        if industry in ("E", "G") and self.chance(0.4) or industry == "C" and self.chance(0.15):
+        if (industry in ("E", "G") and self.chance(0.4)) or (industry == "C" and self.chance(0.15)):
             self.evaluation(p)
         if self.chance(0.2):
             self.social_insurance(p)
@@ -1266,9 +1275,9 @@ class _Generator:
             self.honour(p)
         if self.chance(0.16):
             self.commitment(p)
-        if industry in "ECFILMNO" and self.chance(0.07):
+        if industry and industry in "ECFILMNO" and self.chance(0.07):
             self.contract(p)
-        if industry in "CIM" and self.chance(0.05):
+        if industry and industry in "CIM" and self.chance(0.05):
             self.pledge(p)
 
     def showcase(self) -> _Profile:
@@ -1321,27 +1330,31 @@ class _Generator:
 
 def generate(session: Session, *, subjects: int = 3000, seed: int = 20261127,
              progress: Callable[[int, int], None] | None = None) -> DemoSummary:
-    """Create the demo jurisdiction: departments, institutions, accounts, ``subjects`` subjects and their records.
+    """Create the demo jurisdiction: departments, institutions, accounts, subjects and their records.
 
-    Assumes the policy parameters and the catalogue are seeded. Commits every ``CHUNK`` subjects.
+    ``subjects`` counts every subject made, the planted duplicates included. Assumes the policy
+    parameters and the catalogue are seeded. Commits every ``CHUNK`` subjects and reports
+    ``progress(done, total)`` after each commit.
     """
     started = time.perf_counter()
+    total = max(1, subjects)
     gen = _Generator(session, seed)
     gen.setup()
-    total = max(1, subjects)
     showcase = gen.showcase()
     gen.register(showcase)
-    qiye = gen.ensure_user({u.username: u for u in access.users(session)}, Actor.system("演示数据初始化"), "qiye",
-                           "subject_user", SHOWCASE_NAME,
-                           {"subject_id": subjects_service_id(session, showcase)})
-    gen.users["qiye"] = qiye
+    assert showcase.code is not None
+    owner = registry.by_code_or_fail(session, showcase.code)
+    gen.users["qiye"] = gen.ensure_user({u.username: u for u in access.users(session)},
+                                        Actor.system("演示数据初始化"), "qiye", "subject_user", SHOWCASE_NAME,
+                                        {"subject_id": owner.id})
     gen.showcase_records(showcase)
     session.commit()
 
+    # Planted registry problems: about 0.15% of subjects each, at least one of each kind.
     planted = max(1, round(total * 0.0015))
-    remaining = total - 1
-    dup_at = set(gen.rng.sample(range(remaining), min(planted, remaining))) if remaining else set()
-    conflict_at = set(gen.rng.sample(range(remaining), min(planted, remaining))) if remaining else set()
+    slots = range(max(0, total - 1 - planted))
+    dup_at = set(gen.rng.sample(slots, min(planted, len(slots))))
+    conflict_at = set(gen.rng.sample(slots, min(planted, len(slots))))
     makers: dict[str, Callable[[], _Profile]] = {
         "enterprise": gen.enterprise, "individual_business": gen.individual_business,
         "cooperative": gen.cooperative, "social_org": gen.social_org,
@@ -1349,35 +1362,29 @@ def generate(session: Session, *, subjects: int = 3000, seed: int = 20261127,
     }
     kinds = [k for k, _ in KIND_SHARES]
     weights = [w for _, w in KIND_SHARES]
-    done, index = 1, 0
+    done, committed, index = 1, 1, 0
     while done < total:
         planted_here = index in dup_at or index in conflict_at
-        kind = "enterprise" if planted_here else gen.rng.choices(kinds, weights=weights)[0]
-        profile = makers[kind]()
+        profile = makers["enterprise" if planted_here else gen.rng.choices(kinds, weights=weights)[0]]()
         gen.register(profile)
         gen.records_for(profile)
         done += 1
         if index in dup_at and done < total:
-            twin = gen.duplicate_of(profile)
-            gen.register(twin)
+            gen.register(gen.duplicate_of(profile))
             gen.duplicates += 1
             done += 1
         if index in conflict_at:
             gen.code_conflict(profile)
             gen.conflicts += 1
         index += 1
-        if done % CHUNK < (2 if index - 1 in dup_at else 1) or done >= total:
+        if done - committed >= CHUNK or done >= total:
             session.commit()
+            committed = done
             if progress is not None:
-                progress(min(done, total), total)
+                progress(done, total)
     session.commit()
     return DemoSummary(
         departments=len(gen.departments), institutions=len(gen.institutions), users=gen.created_users,
         subjects=sum(gen.kinds.values()), subjects_by_kind=dict(gen.kinds), records=sum(gen.items.values()),
         records_by_item=dict(gen.items), outcomes=dict(gen.outcomes), duplicate_code_cases=gen.duplicates,
         code_conflict_cases=gen.conflicts, seconds=round(time.perf_counter() - started, 2))
-
-
-def subjects_service_id(session: Session, profile: _Profile) -> int:
-    assert profile.code is not None
-    return subjects.by_code_or_fail(session, profile.code).id
