@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = get_settings()
     app = FastAPI(title=f"{settings.platform_name} 接口", version=__version__,
                   description="公共信用信息平台：归集、存储、评价、应用、退出（采存评用退）。",
-                  docs_url="/docs", redoc_url=None)
+                  docs_url=None, redoc_url=None)
     app.state.session_factory = session_factory(settings)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -106,3 +106,14 @@ def test_registering_a_bad_code_in_the_ui_says_why(client_for: Callable[[str], T
                                                                               "name": "南京错误代码有限公司"})
     assert response.status_code == 422
     assert "第18位校验码应为" in response.text and "USCC_CHECK_DIGIT" in response.text
+
+
+def test_pages_load_nothing_from_other_hosts(client_for: Callable[[str], TestClient]) -> None:
+    """The platform often runs without internet: every script, style and image is served locally."""
+    client = client_for("authority_admin")
+    for path in ["/", "/catalogue", "/subjects", "/docs", "/login", "/admin/users"]:
+        html = client.get(path).text
+        external = re.findall(r'(?:src|href)="((?:https?:)?//[^"]+)"', html)
+        assert external == [], f"{path} loads {external}"
+        for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
+            assert client.get(asset).status_code == 200, asset

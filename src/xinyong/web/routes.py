@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -22,6 +24,15 @@ def home(request: Request, session: Session = Depends(get_db)):  # type: ignore[
     stats = {"subjects": subjects.count(session), "records": records.count(session),
              "items": len(catalogue.list_items(session)), "departments": len(access.departments(session))}
     return render(request, "home.html", stats=stats)
+
+
+@router.get("/docs", include_in_schema=False, dependencies=[Depends(require(P.PUBLIC))])
+def api_docs(request: Request) -> HTMLResponse:
+    """Swagger UI from vendored files: the API documentation must work offline."""
+    return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{request.app.title} - 接口文档",
+                               swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+                               swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+                               swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png")
 
 
 @router.get("/healthz", summary="健康检查", dependencies=[Depends(require(P.PUBLIC))])
