@@ -137,6 +137,12 @@ DISTRICTS: tuple[District, ...] = (
              ("淳溪", "古柏", "阳江", "砖墙", "漆桥", "东坝", "桠溪"), 4, rural=True),
 )
 
+# Former division codes, valid for people born before the district was created (GB/T 2260).
+HISTORIC_CODES: dict[str, tuple[str, ...]] = {
+    "320115": ("320121",), "320116": ("320123", "320112"), "320117": ("320124",), "320118": ("320125",),
+    "320111": ("320122",), "320104": ("320103",), "320106": ("320107",),
+}
+
 # --- name pools -------------------------------------------------------------------------------------
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
@@ -146,6 +152,8 @@ GIVEN_MALE = "伟强磊军勇杰涛明超斌浩鹏华建国平刚峰辉文俊宇
 GIVEN_FEMALE = "芳娜敏静丽艳娟霞秀玲婷燕雪琳丹萍红梅颖倩蕾月莉慧佳欣怡晶璐媛琴兰洁凤"
 ZIHAO_FIRST = "金银华恒鑫宏博瑞嘉德盛天中润锦永诚联新海东明凯安泰和信远星宝富龙聚优同君弘卓众世启开晨源鼎广长昌兴隆达通顺祥福万佳美雅智航腾正"
 ZIHAO_SECOND = "盛达源通泰丰华瑞科创诚信和安宇鑫发隆顺辉昌兴祥茂晟越恒远航业成邦润胜泽峰岳璟骏"
+FAMOUS_ZIHAO = frozenset({"华润", "万科", "顺丰", "中信", "中通", "万达", "恒瑞", "海信", "华泰", "广发", "兴业", "中泰",
+                          "德邦", "中航", "东航", "海航", "新华", "安邦", "平安", "中兴", "天瑞", "长安", "美华"})
 ZIHAO_LOCAL = ("紫金", "钟山", "金陵", "秦淮", "石城", "栖霞", "雨花", "玄武", "莫愁", "清凉", "仙林", "江北",
                "汤山", "牛首", "燕矶", "白鹭", "凤凰", "长干")
 
@@ -234,6 +242,7 @@ class PenaltyTemplate:
     confiscate: bool = False
     kinds: str = "AE"  # which kinds of subject: A enterprise, E individual business, P natural person
     industries: str = ""  # empty: any industry
+    amount_per_fine: tuple[float, float] = (0.5, 3.0)  # the facts' amount (e.g. tax evaded) relative to the fine
 
 
 PENALTIES: tuple[PenaltyTemplate, ...] = (
@@ -258,7 +267,7 @@ PENALTIES: tuple[PenaltyTemplate, ...] = (
     PenaltyTemplate("市场监管", "销售侵犯注册商标专用权的商品",
                     "当事人销售的{n}件标有他人注册商标的{product}，经商标注册人鉴定为侵犯注册商标专用权的商品，"
                     "违法经营额{amount}元。",
-                    "《中华人民共和国商标法》第六十条第二款", (1, 15), True, "AE", "CF"),
+                    "《中华人民共和国商标法》第六十条第二款", (1, 15), True, "AE", "CF", (0.2, 1.0)),
     PenaltyTemplate("市场监管", "生产不符合保障人身、财产安全的国家标准的产品",
                     "经省级产品质量监督抽查，当事人生产的{product}经检验，{n}项指标不符合相关国家标准要求，"
                     "检验结论为不合格。",
@@ -269,10 +278,10 @@ PENALTIES: tuple[PenaltyTemplate, ...] = (
     PenaltyTemplate("税务", "虚开发票",
                     "当事人于{year}年{m1}月至{m2}月期间，在没有真实业务交易的情况下为他人开具增值税普通发票{n}份，"
                     "金额合计{amount}元。",
-                    "《中华人民共和国发票管理办法》第三十五条", (5, 50), True, "A", ""),
+                    "《中华人民共和国发票管理办法》第三十五条", (5, 50), True, "A", "", (2.0, 20.0)),
     PenaltyTemplate("税务", "偷税",
                     "当事人采取在账簿上少列收入的手段，少缴{year}年度企业所得税{amount}元。",
-                    "《中华人民共和国税收征收管理法》第六十三条第一款", (5, 100), False, "A", ""),
+                    "《中华人民共和国税收征收管理法》第六十三条第一款", (5, 100), False, "A", "", (1.0, 2.0)),
     PenaltyTemplate("生态环境", "超过大气污染物排放标准排放大气污染物",
                     "{d}，执法人员对当事人进行现场检查，经监测，当事人{n}号排气筒排放的{pollutant}浓度为{conc}mg/m³，"
                     "超过《大气污染物综合排放标准》（DB32/4041-2021）规定的{limit}mg/m³排放限值。",
@@ -493,10 +502,10 @@ class _Generator:
             low = max(low, not_before)
         return self.between(min(low, self.today), self.today)
 
-    def number(self, key: str) -> int:
+    def number(self, key: str, start: tuple[int, int] = (8, 160), step: tuple[int, int] = (1, 6)) -> int:
         """Document serial numbers: increasing with realistic gaps, unique per key."""
         current = self.counters.get(key)
-        current = self.rng.randint(8, 160) if current is None else current + self.rng.randint(1, 6)
+        current = self.rng.randint(*start) if current is None else current + self.rng.randint(*step)
         self.counters[key] = current
         return current
 
@@ -508,7 +517,7 @@ class _Generator:
             weights = [1 / (i + 6) for i in range(len(SURNAMES))]
             surname = self.rng.choices(SURNAMES, weights=weights)[0]
         pool = GIVEN_MALE if male else GIVEN_FEMALE
-        given = self.choice(pool) + (self.choice(pool + GIVEN_MALE) if self.chance(0.72) else "")
+        given = self.choice(pool) + (self.choice(pool) if self.chance(0.72) else "")
         return surname + given
 
     def zihao(self) -> str:
@@ -516,7 +525,7 @@ class _Generator:
             return self.choice(ZIHAO_LOCAL)
         while True:
             first, second = self.choice(ZIHAO_FIRST), self.choice(ZIHAO_SECOND)
-            if first != second:
+            if first != second and first + second not in FAMOUS_ZIHAO:
                 return first + second
 
     def district(self, *, rural: bool = False) -> District:
@@ -563,22 +572,24 @@ class _Generator:
         return self.choice(lead) + "".join(self.choice("0123456789") for _ in range(7))
 
     def citizen_id(self, district: District, birth: date, male: bool) -> str:
-        historic = {"320115": "320121", "320116": "320123", "320117": "320124", "320118": "320125",
-                    "320111": "320122"}
-        region_candidates = [district.code]
-        if district.code in historic:
-            region_candidates.insert(0 if birth.year < 2000 else 1, historic[district.code])
-        if birth.year < 2013 and district.code in ("320104", "320106"):
-            region_candidates.insert(0, "320103" if district.code == "320104" else "320107")
+        """A valid 居民身份证号码 whose address code was in force in the birth year.
+
+        python-stdnum dates its division table from 1983, so people born earlier get one of the
+        former counties (江宁县, 江浦县, 六合县) whose validity has no start year.
+        """
+        if birth.year < 1983:
+            candidates = ["320121", "320122", "320123"]
+        else:
+            candidates = [district.code, *HISTORIC_CODES.get(district.code, ())]
         for _ in range(20):
-            for region in region_candidates:
+            for region in candidates:
                 serial = self.rng.randint(0, 99) * 10 + self.rng.choice((1, 3, 5, 7, 9) if male else (0, 2, 4, 6, 8))
                 first17 = f"{region}{birth:%Y%m%d}{serial:03d}"
                 number = first17 + ric.calc_check_digit(first17 + "0")
                 if number not in self.used_ids and ric.is_valid(number):
                     self.used_ids.add(number)
                     return number
-        raise RuntimeError("could not make a valid citizen ID")  # pragma: no cover
+        raise RuntimeError(f"could not make a valid citizen ID for {district.name}, born {birth}")
 
     # --- fixed bodies and accounts ---------------------------------------------------------------
 
@@ -608,8 +619,10 @@ class _Generator:
         for spec in DEPARTMENTS:
             planned.append((spec.submitter, "department_submitter", f"{spec.short_name}数据报送员",
                             {"department_id": self.departments[spec.sector].id}))
+        listed = {account["username"]: account["display_name"] for account in DEMO_ACCOUNTS}
         for username, role, display, links in planned:
-            self.users[username] = self.ensure_user(existing, bootstrap, username, role, display, links)
+            self.users[username] = self.ensure_user(existing, bootstrap, username, role,
+                                                    listed.get(username, display), links)
         for spec in DEPARTMENTS:
             self.actors[spec.sector] = access.actor_for(self.users[spec.submitter])
         self.actors["admin"] = access.actor_for(self.users["admin"])
@@ -631,8 +644,8 @@ class _Generator:
         name = f"{CITY}{district.name}市场监督管理局"
         return name, _code_from_name(name, district.code)
 
-    def enterprise(self, *, name: str | None = None, industry: str | None = None) -> _Profile:
-        industry = industry or self.weighted(ENTERPRISE_INDUSTRY_WEIGHTS)
+    def enterprise(self) -> _Profile:
+        industry = self.weighted(ENTERPRISE_INDUSTRY_WEIGHTS)
         district = self.district(rural=industry == "A")
         word = self.choice(INDUSTRY_WORDS[industry])
         joint_stock = self.chance(0.03)
@@ -652,9 +665,7 @@ class _Generator:
                 return f"南京{district.name[:-1]}{zihao}{word}有限公司"
             return f"南京{zihao}{word}有限责任公司"
 
-        name = name or self.unique_name(make)
-        if name not in self.used_names:
-            self.used_names.add(name)
+        name = self.unique_name(make)
         registered = self.registration_date()
         city_level = joint_stock or self.chance(0.12)
         region = CITY_CODE if city_level else district.code
@@ -823,10 +834,12 @@ class _Generator:
 
     def license(self, p: _Profile) -> None:
         industry = p.industry or ""
-        options = {"H": ["food"], "F": ["food", "hazchem"] if "化工" in p.name else ["food"],
+        trade = (["hazchem"] if "化工" in p.name else ["drug"] if "医药" in p.name
+                 else ["food"] if any(w in p.name for w in ("商贸", "贸易有限", "食品")) else [])
+        options = {"H": ["food"], "F": trade,
                    "C": ["pollutant", "food_production"] if "食品" in p.name else ["pollutant"],
                    "D": ["pollutant"], "N": ["pollutant"], "E": ["qualification", "works"], "G": ["road"]}
-        if industry not in options:
+        if not options.get(industry):
             return
         kind = self.choice(options[industry])
         decided = self.decision_date(p)
@@ -836,7 +849,7 @@ class _Generator:
             sector, years, category = "市场监管", 5, "普通"
             issuer, issuer_code = self.market_authority(d)
             prefix = "JY2" if industry == "H" else "JY1"
-            number = f"{prefix}{d.code}{self.number('JY' + d.code):07d}"
+            number = f"{prefix}{d.code}{self.number('JY' + d.code, (10_000, 90_000), (1, 40)):07d}"
             wsh, doc, cert = number, "食品经营许可决定书", "食品经营许可证"
             content = ("热食类食品制售；冷食类食品制售" if industry == "H"
                        else "预包装食品（含冷藏冷冻食品）销售；散装食品（不含冷藏冷冻食品）销售")
@@ -846,6 +859,12 @@ class _Generator:
             number = f"SC1{self.choice(('01', '04', '24', '06'))}3201{d.code[4:]}{self.number('SC'):05d}"
             wsh, doc, cert = number, "食品生产许可决定书", "食品生产许可证"
             content = self.choice(("糕点（烘烤类糕点）生产", "速冻食品（速冻面米食品）生产", "饮料（蛋白饮料类）生产"))
+        elif kind == "drug":
+            sector, years, category = "市场监管", 5, "普通"
+            issuer, issuer_code = self.market_authority(None)
+            number = f"苏AA{d.code[2:]}{self.number('YP', (1000, 9000), (1, 9)):04d}"
+            wsh, doc, cert = number, "药品经营许可决定书", "药品经营许可证"
+            content = "药品零售连锁：处方药、甲类非处方药、乙类非处方药；中成药、化学药制剂、抗生素制剂、生化药品"
         elif kind == "hazchem":
             sector, years, category = "应急管理", 3, "普通"
             issuer, issuer_code = self.dept("应急管理").name, self.dept("应急管理").code
@@ -911,13 +930,13 @@ class _Generator:
         department = self.dept(sector)
         return department.name, department.code, prefixes[sector].format(y=year, n=self.number(f"{sector}{year}"))
 
-    def fill(self, text: str, decided: date) -> str:
+    def fill(self, text: str, decided: date, amount: float = 0.0) -> str:
         pollutant, limit = self.choice(POLLUTANTS)
         values = {
             "d": cn_date(decided - timedelta(days=self.rng.randint(20, 120))), "food": self.choice(FOODS),
             "test": self.choice(FOOD_TESTS), "claim": self.choice(CLAIMS), "n": self.rng.randint(2, 12),
             "equipment": self.choice(EQUIPMENT), "product": self.choice(PRODUCTS),
-            "amount": f"{self.rng.randint(3000, 2_000_000):,}", "period": f"{decided.year - 1}年第{self.rng.randint(1, 4)}季度",
+            "amount": yuan(amount) if amount else f"{self.rng.randint(3000, 200_000):,}", "period": f"{decided.year - 1}年第{self.rng.randint(1, 4)}季度",
             "tax": self.choice(("增值税", "企业所得税", "个人所得税（工资薪金所得）", "城市维护建设税")),
             "year": decided.year - 1, "m1": self.rng.randint(1, 5), "m2": self.rng.randint(6, 12),
             "pollutant": pollutant, "limit": limit, "conc": round(limit * self.rng.uniform(1.2, 3.5), 1),
@@ -964,7 +983,8 @@ class _Generator:
         source = self.dept(sector)
         payload: dict[str, Any] = {
             "CF_FDDB": p.legal_rep if p.kind != "natural_person" else None, "CF_WSH": wsh,
-            "CF_WFXW": template.behaviour, "CF_SY": self.fill(template.facts, decided),
+            "CF_WFXW": template.behaviour,
+            "CF_SY": self.fill(template.facts, decided, fine * self.rng.uniform(*template.amount_per_fine)),
             "CF_YJ": f"依据{template.basis}的规定", "CF_CFLB": category, "CF_NR": content,
             "CF_NR_FK": fine_value, "CF_NR_WFFF": f"{confiscated:.2f}" if confiscated else None,
             "CF_JDRQ": decided.isoformat(), "CF_YXQ": add_years(decided, 1).isoformat(),
@@ -1051,11 +1071,11 @@ class _Generator:
         court = "南京市中级人民法院" if city_court else f"{CITY}{d.name}人民法院"
         court_code = "苏01" if city_court else f"苏01{d.code[4:]}"
         basis_year = filed.year - self.rng.choice((0, 1, 1, 2))
-        basis = (f"（{basis_year}）{court_code}民初{self.number(f'MC{court_code}{basis_year}')}号" if self.chance(0.8)
+        basis = (f"（{basis_year}）{court_code}民初{self.number(f'MC{court_code}{basis_year}', start=(300, 2500), step=(3, 30))}号" if self.chance(0.8)
                  else f"宁劳人仲案字〔{basis_year}〕第{self.number(f'ZC{basis_year}')}号")
         amount = self.rng.uniform(0.3, 30) if p.kind == "natural_person" else self.rng.uniform(2, 500)
         self.submit("法院", "JUD_EXECUTION", p, {
-            "AH": f"（{filed.year}）{court_code}执{self.number(f'Z{court_code}{filed.year}')}号",
+            "AH": f"（{filed.year}）{court_code}执{self.number(f'Z{court_code}{filed.year}', start=(300, 2500), step=(3, 30))}号",
             "ZXFY": court, "ZXYJWH": basis, "LXQK": "全部未履行" if self.chance(0.72) else "部分未履行",
             "SXXW": self.rng.choices(EXECUTION_BEHAVIOURS, weights=(60, 15, 10, 8, 5, 2))[0],
             "FBRQ": published.isoformat(), "SXJE": f"{_round_amount(amount):.2f}"})

@@ -5,8 +5,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
-from tests.support.world import PASSWORD, World, build_world
 
+from tests.support.world import PASSWORD, World, build_world
 from xinyong.app import create_app
 from xinyong.config import Settings
 

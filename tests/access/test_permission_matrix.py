@@ -8,8 +8,8 @@ from collections.abc import Callable
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from httpx import Response
-from tests.support.world import SUBJECT_CODE, World
 
+from tests.support.world import SUBJECT_CODE, World
 from xinyong.access.permissions import ROLE_LABELS, Role, role_allows
 from xinyong.app import create_app
 from xinyong.web.introspection import api_routes, declared_permission

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from tests.support.world import DEPARTMENT_CODE, SUBJECT_CODE, build_world, penalty_payload
 
+from tests.support.world import DEPARTMENT_CODE, SUBJECT_CODE, build_world, penalty_payload
 from xinyong import clock
 from xinyong.access import service as access
 from xinyong.access.models import User
@@ -191,8 +191,6 @@ def test_revise_unknown_item(seeded: Session) -> None:
     assert caught.value.code == "CATALOGUE_ITEM_UNKNOWN"
 
 
-@pytest.mark.xfail(strict=True, reason="catalogue.service.revise_item does not apply _with_default_periods: a 失信 "
-                                       "item revised without explicit periods gets no publication end (invariant 4)")
 def test_a_revision_to_dishonesty_gets_the_default_publication_period(seeded: Session) -> None:
     spec = catalogue.spec_of(catalogue.get_item(seeded, "CONTRACT")).model_copy(
         update={"credit_nature": "失信", "severity": "严重"})
@@ -269,8 +267,6 @@ def test_create_item_applies_check_spec(seeded: Session) -> None:
         catalogue.get_item(seeded, "TEST_ITEM")
 
 
-@pytest.mark.xfail(strict=True, reason="catalogue.service.check_spec lets a non-date field be the decision date; "
-                                       "check_payload then calls date.fromisoformat on it and crashes (500)")
 def test_check_spec_refuses_a_decision_date_that_is_not_a_date() -> None:
     fields = [{"name": "WSH", "label": "文书号", "type": "string", "required": True, "decision_date": True}]
     with pytest.raises(Invalid):

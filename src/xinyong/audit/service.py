@@ -81,7 +81,7 @@ class Verification:
 
 
 def _entries(session: Session) -> Iterator[AuditEntry]:
-    yield from session.scalars(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=2000))
+    yield from session.scalars(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=2000, populate_existing=True))
 
 
 def _classify_link(session: Session, entry: AuditEntry, position: int) -> tuple[str, str]:

@@ -50,6 +50,8 @@ def check_spec(spec: ItemSpec) -> None:
             raise _spec_problem(f"枚举字段“{f.label}”必须列出取值", "fields")
     if sum(f.decision_date for f in spec.fields) > 1:
         raise _spec_problem("只能有一个字段作为决定日期", "fields")
+    if any(f.decision_date and f.type != "date" for f in spec.fields):
+        raise _spec_problem("作为决定日期的字段必须是日期类型", "fields")
     missing = [k for k in spec.natural_key if k not in names]
     if missing:
         raise _spec_problem(f"业务主键字段不存在：{'、'.join(missing)}", "natural_key")
@@ -124,6 +126,7 @@ def revise_item(session: Session, actor: Actor, code: str, spec: ItemSpec, note:
     if not note.strip():
         raise Invalid("CATALOGUE_NOTE_REQUIRED", "请说明本次修订的理由", field="note")
     check_spec(spec)
+    spec = _with_default_periods(session, spec)
     if spec == spec_of(current):
         raise Invalid("CATALOGUE_UNCHANGED", "内容没有变化，未生成新版本")
     number = current.item.current_version + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -16,6 +17,7 @@ from xinyong.errors import NotFound
 from xinyong.policy.models import PolicyParameter
 
 
+@cache
 def seed_defaults() -> dict[str, dict[str, Any]]:
     text = resources.files("xinyong.seed").joinpath("policy.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
@@ -36,14 +38,19 @@ def seed(session: Session) -> int:
 
 
 def get(session: Session, key: str) -> Any:
-    """A parameter's value; falls back to the seed file for a database not yet seeded."""
-    row = session.get(PolicyParameter, key)
-    if row is not None:
-        return row.value
-    defaults = seed_defaults()
-    if key not in defaults:
-        raise NotFound("POLICY_UNKNOWN", f"未知的政策参数：{key}")
-    return defaults[key]["value"]
+    """A parameter's value, read once per session (unit of work); the seed file is the fallback
+    for a database not yet seeded."""
+    cache: dict[str, Any] = session.info.setdefault("policy", {})
+    if key not in cache:
+        row = session.get(PolicyParameter, key)
+        if row is not None:
+            cache[key] = row.value
+        else:
+            defaults = seed_defaults()
+            if key not in defaults:
+                raise NotFound("POLICY_UNKNOWN", f"未知的政策参数：{key}")
+            cache[key] = defaults[key]["value"]
+    return cache[key]
 
 
 def list_all(session: Session) -> list[PolicyParameter]:
@@ -56,6 +63,7 @@ def change(session: Session, actor: Actor, key: str, value: Any) -> PolicyParame
         raise NotFound("POLICY_UNKNOWN", f"未知的政策参数：{key}")
     before = row.value
     row.value = value
+    session.info.pop("policy", None)
     row.updated_at = utcnow()
     row.updated_by = actor.username
     audit.append(session, actor, "policy.change", object_type="policy_parameter", object_id=key,

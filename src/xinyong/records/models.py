@@ -20,7 +20,7 @@ class Record(Base):
     """
 
     __tablename__ = "records"
-    __table_args__ = (Index("ix_records_natural_key", "department_id", "item_code", "natural_key"),)
+    __table_args__ = (Index("ix_records_chain", "department_id", "item_code", "subject_id", "natural_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)

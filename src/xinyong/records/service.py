@@ -1,7 +1,8 @@
 """The record store: accept facts, correct and revoke them by new facts, derive the current view.
 
-Idempotence: a re-sent record with the same department, item, natural key and content is the
-record already held. The same natural key with different content is a correction (更正) that
+A chain is one department's record of one item about one subject, identified by the item's
+natural key (e.g. 处罚决定书文号). Idempotence: a re-sent record with the same chain and content is
+the record already held. The same natural key with different content is a correction (更正) that
 supersedes the head of that chain; a revocation (撤销) is a fact that withdraws it.
 """
 
@@ -65,10 +66,10 @@ def resolve_subject(session: Session, actor: Actor, ref: SubjectRef, source: str
     raise Invalid("SUBJECT_REF_MISSING", "必须提供统一社会信用代码或证件号码", field="统一社会信用代码")
 
 
-def _head(session: Session, department_id: int, item_code: str, natural_key: str) -> Record | None:
-    """The newest fact of a natural key's chain."""
+def _head(session: Session, department_id: int, item_code: str, subject_id: int, natural_key: str) -> Record | None:
+    """The newest fact of a chain: one department's record of one item about one subject."""
     return session.scalar(select(Record).where(Record.department_id == department_id, Record.item_code == item_code,
-                                               Record.natural_key == natural_key)
+                                               Record.subject_id == subject_id, Record.natural_key == natural_key)
                           .order_by(Record.id.desc()).limit(1))
 
 
@@ -84,7 +85,7 @@ def submit(session: Session, actor: Actor, item_code: str, ref: SubjectRef, payl
     subject = resolve_subject(session, actor, ref, department_code)
     natural_key = "|".join(str(clean.get(k, "")) for k in entry.version.natural_key)
     digest = content_hash(subject.id, clean)
-    head = _head(session, department_id, item_code, natural_key)
+    head = _head(session, department_id, item_code, subject.id, natural_key)
     if head is not None and head.content_hash == digest and head.kind != "revocation":
         return Submission(head, "duplicate")
     outcome = "correction" if head is not None and head.kind != "revocation" else "accepted"
@@ -155,7 +156,7 @@ def history(session: Session, record: Record) -> list[Record]:
     """Every fact of the record's natural-key chain, oldest first."""
     return list(session.scalars(select(Record).where(
         Record.department_id == record.department_id, Record.item_code == record.item_code,
-        Record.natural_key == record.natural_key).order_by(Record.id)))
+        Record.subject_id == record.subject_id, Record.natural_key == record.natural_key).order_by(Record.id)))
 
 
 def read_history(session: Session, actor: Actor, record_id: int) -> list[Record]:

@@ -72,5 +72,6 @@ class ConflictDecision(Base):
     conflict_id: Mapped[int] = mapped_column(ForeignKey("subject_conflicts.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(30))  # see subjects.service.CONFLICT_OUTCOMES
     note: Mapped[str] = mapped_column(String(1000))
-    decided_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by_name: Mapped[str] = mapped_column(String(100))
     decided_at: Mapped[datetime]

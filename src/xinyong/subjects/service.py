@@ -215,8 +215,9 @@ def scan_conflicts(session: Session) -> int:
     suspects = session.execute(select(Subject.normalised_name, prefix).where(Subject.uscc.is_not(None))
                                .group_by(Subject.normalised_name, prefix)
                                .having(func.count(Subject.id) > 1)).all()
-    for normalised, _region in suspects:
-        first = session.scalar(select(Subject).where(Subject.normalised_name == normalised).limit(1))
+    for normalised, region in suspects:
+        first = session.scalar(select(Subject).where(Subject.normalised_name == normalised,
+                                                     Subject.region_code.startswith(region)).limit(1))
         if first is not None:
             _check_duplicate_code(session, first)
     multi = session.scalars(select(SubjectAttestation.subject_id).group_by(SubjectAttestation.subject_id)
@@ -264,7 +265,8 @@ def decide_conflict(session: Session, actor: Actor, conflict_id: int, outcome: s
     if outcome == "name_adopted":
         _adopt_name(session, actor, conflict, adopted_name)
     decision = ConflictDecision(conflict_id=conflict.id, outcome=outcome, note=note.strip(),
-                                decided_by=actor.user_id or 0, decided_at=utcnow())
+                                decided_by=actor.user_id, decided_by_name=actor.username,
+                                decided_at=utcnow())
     session.add(decision)
     session.flush()
     audit.append(session, actor, "subject.conflict.decide", object_type="subject_conflict", object_id=conflict.id,

@@ -265,7 +265,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_records_department_id"), "records", ["department_id"], unique=False)
     op.create_index(op.f("ix_records_item_code"), "records", ["item_code"], unique=False)
     op.create_index(
-        "ix_records_natural_key", "records", ["department_id", "item_code", "natural_key"], unique=False
+        "ix_records_chain", "records", ["department_id", "item_code", "subject_id", "natural_key"], unique=False
     )
     op.create_index(op.f("ix_records_subject_id"), "records", ["subject_id"], unique=False)
     op.create_index(op.f("ix_records_supersedes_id"), "records", ["supersedes_id"], unique=False)
@@ -275,7 +275,8 @@ def upgrade() -> None:
         sa.Column("conflict_id", sa.Integer(), nullable=False),
         sa.Column("outcome", sa.String(length=30), nullable=False),
         sa.Column("note", sa.String(length=1000), nullable=False),
-        sa.Column("decided_by", sa.Integer(), nullable=False),
+        sa.Column("decided_by", sa.Integer(), nullable=True),
+        sa.Column("decided_by_name", sa.String(length=100), nullable=False),
         sa.Column("decided_at", _utc(), nullable=False),
         sa.ForeignKeyConstraint(
             ["conflict_id"],
