@@ -132,6 +132,11 @@ class WorkerDatabases:
             engine = create_engine(url)
             import_all_models()
             Base.metadata.create_all(engine)
+            if backend == "sqlite":
+                # As after ``migrate.upgrade``: a file already in WAL mode. (Several connections
+                # switching a fresh file to WAL at once can deadlock into "database is locked".)
+                with engine.connect() as connection:
+                    connection.exec_driver_sql("PRAGMA journal_mode=WAL")
             self._schema[backend] = (url, engine)
         return self._schema[backend]
 

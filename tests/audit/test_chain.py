@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -56,7 +57,7 @@ def test_an_untouched_chain_verifies(settings: Settings, session: Session) -> No
     assert (result.checked, result.head_seq, result.head_hash) == (5, 5, entries[-1].hash)
     assert [e.seq for e in entries] == [1, 2, 3, 4, 5]
     assert entries[0].prev_hash == audit.GENESIS
-    assert all(later.prev_hash == earlier.hash for earlier, later in zip(entries, entries[1:], strict=False))
+    assert all(later.prev_hash == earlier.hash for earlier, later in pairwise(entries))
     assert verify(settings, expect_head=(5, entries[-1].hash)).ok
 
 
@@ -175,8 +176,6 @@ def test_a_truncated_tail_is_caught_by_the_expected_head(settings: Settings, ses
     assert "预期第6条，实际第4条" in result.message
 
 
-@pytest.mark.xfail(strict=True, reason="audit.service._entries reuses stale identity-map objects "
-                   "(expire_on_commit=False); needs execution_options(populate_existing=True)")
 def test_verify_reads_the_database_not_the_sessions_cached_objects(settings: Settings, session: Session) -> None:
     """Tampering must be seen even by a session that still holds the entries it appended."""
     entries = append_entries(session, 3)

@@ -22,6 +22,8 @@ from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.pool import NullPool
 
 SERVER_USER = "postgres"
+DIR_PREFIX = "xinyong-pg-"
+OWNER_FILE = "owner.pid"  # the pid of the pytest process the cluster belongs to
 INSTALL_HINT = (
     "找不到 PostgreSQL 的 initdb：测试需要本机安装 PostgreSQL 15 "
     "(Debian/Ubuntu: apt-get install postgresql-15 或 postgresql)。"
@@ -73,7 +75,7 @@ class PgCluster:
     """One cluster in a temp dir; ``start()`` then ``stop()`` (which also removes the dir)."""
 
     bin_dir: Path = field(default_factory=find_bin_dir)
-    base_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="xinyong-pg-")))
+    base_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix=DIR_PREFIX)))
     port: int = 0
     running: bool = False
 
@@ -118,6 +120,8 @@ class PgCluster:
 
     def start(self, attempts: int = 3) -> PgCluster:
         """initdb and start on a free port (retrying if another process takes the port first)."""
+        reap_orphans()
+        (self.base_dir / OWNER_FILE).write_text(str(os.getpid()))
         self._prepare_dir()
         self._initdb()
         for attempt in range(attempts):
@@ -140,6 +144,27 @@ class PgCluster:
                             "-m", "immediate", "-w"], cwd=self.base_dir, capture_output=True, check=False)
             self.running = False
         shutil.rmtree(self.base_dir, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_orphans() -> None:
+    """Stop and remove clusters left behind by test runs that were killed before cleaning up."""
+    for owner in Path(tempfile.gettempdir()).glob(f"{DIR_PREFIX}*/{OWNER_FILE}"):
+        try:
+            pid = int(owner.read_text())
+        except (OSError, ValueError):
+            continue
+        if not _alive(pid):
+            PgCluster(base_dir=owner.parent, running=True).stop()
 
 
 def database_url(admin_url: str, name: str) -> str:

@@ -84,7 +84,7 @@ def _entries(session: Session) -> Iterator[AuditEntry]:
     yield from session.scalars(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=2000, populate_existing=True))
 
 
-def _classify_link(session: Session, entry: AuditEntry, position: int) -> tuple[str, str]:
+def _classify_link(session: Session, entry: AuditEntry) -> tuple[str, str]:
     """Why does ``entry`` not link to its predecessor? Look for the hash it names."""
     named = session.execute(select(AuditEntry.seq).where(AuditEntry.hash == entry.prev_hash)).scalar()
     if named is None:
@@ -105,7 +105,7 @@ def verify(session: Session, expect_head: tuple[int, str] | None = None) -> Veri
             return Verification(False, checked, entry.seq - 1, prev_hash, "modified", entry.seq,
                                 f"第{entry.seq}条审计记录内容被篡改")
         if entry.prev_hash != prev_hash:
-            kind, message = _classify_link(session, entry, checked)
+            kind, message = _classify_link(session, entry)
             return Verification(False, checked, entry.seq - 1, prev_hash, kind, entry.seq, message)
         prev_hash, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
     head_seq = expected_seq - 1

@@ -14,6 +14,7 @@ from datetime import date
 from stdnum import numdb
 from stdnum.cn import ric
 
+from xinyong import clock
 from xinyong.errors import Invalid
 
 _regions = numdb.get("cn/loc")
@@ -40,7 +41,7 @@ def validate_citizen_id(raw: str) -> str:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         born = None
-    if born is None or born.year < 1900:
+    if born is None or born.year < 1900 or born > clock.today():
         raise Invalid("PERSON_ID_BIRTH_DATE", f"居民身份证号码中的出生日期“{number[6:14]}”无效", field="证件号码")
     expected = ric.calc_check_digit(number)
     if number[17] != expected:
