@@ -5,5 +5,5 @@ source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 cd "$ROOT"
 command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
   || need_system_packages postgresql
-ruff check src tests benchmarks
+ruff check .
 exec python -m pytest -n "${XINYONG_TEST_WORKERS:-2}" "$@"
