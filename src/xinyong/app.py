@@ -83,7 +83,17 @@ async def server_error(request: Request, error: Exception) -> Response:
     return render(request, "error.html", status_code=500, error=body)
 
 
+def _configure_logging() -> None:
+    """Refusals and errors go to stderr with the server's own log lines."""
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
+    _configure_logging()
     if settings is not None:
         use_settings(settings)
     settings = get_settings()

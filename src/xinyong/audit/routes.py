@@ -46,6 +46,7 @@ class VerificationOut(BaseModel):
 def entries_api(action: str | None = None, page: int = Query(1, ge=1), actor: Actor = Depends(require(P.AUDIT_READ)),
                 session: Session = Depends(get_db)) -> list[EntryOut]:
     rows = service.recent(session, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, action=action)
+    service.append(session, actor, "audit.read", object_type="audit_log", detail={"action": action, "page": page})
     return [EntryOut.model_validate(r, from_attributes=True) for r in rows]
 
 
@@ -59,5 +60,6 @@ def audit_page(request: Request, action: str = Query("", max_length=64), page: i
                verify: bool = False, actor: Actor = Depends(require(P.AUDIT_READ)),
                session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
     rows = service.recent(session, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, action=action or None)
+    service.append(session, actor, "audit.read", object_type="audit_log", detail={"action": action, "page": page})
     return render(request, "audit.html", title="审计日志", rows=rows, action=action, page=page, per_page=PER_PAGE,
                   total=service.count(session), verification=service.verify(session) if verify else None)
