@@ -56,7 +56,7 @@ def test_login_refuses_an_open_redirect(client_for: Callable[[str], TestClient])
 
 def test_subject_sees_its_own_full_record(client_for: Callable[[str], TestClient]) -> None:
     page = client_for("subject_user").get("/me/credit").text
-    assert "南京示范科技有限公司" in page and "ADM_PENALTY" in page and "南京市玄武区市场监督管理局" in page
+    assert "南京示范科技有限公司" in page and "行政处罚信息" in page and "南京市玄武区市场监督管理局" in page
 
 
 def test_department_sees_its_submissions_and_can_revoke(client_for: Callable[[str], TestClient], world: World) -> None:
@@ -117,3 +117,9 @@ def test_pages_load_nothing_from_other_hosts(client_for: Callable[[str], TestCli
         assert external == [], f"{path} loads {external}"
         for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
             assert client.get(asset).status_code == 200, asset
+
+
+def test_home_page_shows_the_platform_figures(client_for: Callable[[str], TestClient]) -> None:
+    html = client_for("public").get("/").text
+    figures = re.findall(r'<span class="figure">([^<]*)</span>', html)
+    assert figures == ["1", "1", "15", "2"]  # subjects, records, catalogue items, departments of the world

@@ -88,6 +88,10 @@ def department_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Department.id, Department.name)).all())
 
 
+def department_names_by_code(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(Department.code, Department.name)).all())
+
+
 def institutions(session: Session) -> list[Institution]:
     return list(session.scalars(select(Institution).order_by(Institution.id)))
 

@@ -172,6 +172,11 @@ def list_items(session: Session) -> list[Item]:
     return [Item(item, version) for item, version in rows]
 
 
+def item_names(session: Session) -> dict[str, str]:
+    """Item code → name of the version in force (for listings)."""
+    return {entry.code: entry.version.name for entry in list_items(session)}
+
+
 def seed_specs() -> list[dict[str, Any]]:
     text = resources.files("xinyong.seed").joinpath("catalogue.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)

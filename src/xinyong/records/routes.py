@@ -68,7 +68,7 @@ def department_records_page(request: Request, page: int = Query(1, ge=1), actor:
                             session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
     department = _department(session, actor)
     rows, total = service.list_for_department(session, department.id, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
-    names = {e.code: e.version.name for e in catalogue.list_items(session)}
+    names = catalogue.item_names(session)
     return render(request, "records_department.html", title="报送记录", department=department, rows=rows, total=total,
                   page=page, per_page=PER_PAGE, item_names=names)
 
@@ -102,4 +102,4 @@ def own_credit_page(request: Request, actor: Actor = Depends(require(P.RECORDS_R
     subject = subjects.get(session, actor.subject_id or 0)
     rows = service.read_subject_records(session, actor, subject.id)
     return render(request, "my_credit.html", title="我的信用", subject=subject, records=rows,
-                  departments=access.department_names(session))
+                  departments=access.department_names(session), item_names=catalogue.item_names(session))

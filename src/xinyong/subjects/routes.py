@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from xinyong.access import service as access
 from xinyong.access.permissions import P
 from xinyong.actor import Actor
+from xinyong.catalogue import service as catalogue
 from xinyong.config import get_settings
 from xinyong.errors import DomainError
 from xinyong.records import service as records
@@ -118,7 +119,7 @@ async def register_page(request: Request, actor: Actor = Depends(require(P.SUBJE
 def conflicts_page(request: Request, all: bool = False, actor: Actor = Depends(require(P.SUBJECTS_CONFLICTS)),
                    session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
     return render(request, "subjects_conflicts.html", title="赋码冲突", views=service.list_conflicts(session, open_only=not all),
-                  outcomes=service.CONFLICT_OUTCOMES, show_all=all)
+                  outcomes=service.CONFLICT_OUTCOMES, show_all=all, sources=access.department_names_by_code(session))
 
 
 @router.post("/subjects/conflicts/{conflict_id}", include_in_schema=False)
@@ -133,6 +134,7 @@ def decide_page(conflict_id: int, request: Request, outcome: str = Form(""), not
         error = caught
     return render(request, "subjects_conflicts.html", title="赋码冲突", views=service.list_conflicts(session, open_only=True),
                   outcomes=service.CONFLICT_OUTCOMES, show_all=False, error=error,
+                  sources=access.department_names_by_code(session),
                   flash=None if error else "已记录处理决定", status_code=error.status if error else 200)
 
 
@@ -140,7 +142,7 @@ def _detail(request: Request, session: Session, actor: Actor, subject_id: int, *
     subject = service.get(session, subject_id)
     rows = records.read_subject_records(session, actor, subject.id)
     return render(request, "subjects_detail.html", title=subject.name, subject=subject, records=rows,
-                  departments=access.department_names(session), **extra)
+                  departments=access.department_names(session), item_names=catalogue.item_names(session), **extra)
 
 
 @router.get("/subjects/{subject_id}", include_in_schema=False)

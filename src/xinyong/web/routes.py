@@ -22,7 +22,7 @@ router = APIRouter(tags=["门户"])
 @router.get("/", include_in_schema=False, dependencies=[Depends(require(P.PUBLIC))])
 def home(request: Request, session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
     stats = {"subjects": subjects.count(session), "records": records.count(session),
-             "items": len(catalogue.list_items(session)), "departments": len(access.departments(session))}
+             "catalogue_items": len(catalogue.list_items(session)), "departments": len(access.departments(session))}
     return render(request, "home.html", stats=stats)
 
 
