@@ -22,20 +22,23 @@ Fixtures:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from tests.support import pg
+from tests.support.world import PASSWORD, World, build_world
 from xinyong import clock
 from xinyong.access import service as access_service
 from xinyong.actor import Actor
+from xinyong.app import create_app
 from xinyong.catalogue import service as catalogue_service
 from xinyong.config import Settings, use_settings
 from xinyong.db import Base, dispose_engines, import_all_models, session_factory
@@ -228,3 +231,29 @@ def frozen_clock() -> Iterator[datetime]:
 def _reset_clock() -> Iterator[None]:
     yield
     clock.reset()
+
+
+# --- web: one account per role and a logged-in client for each --------------------------------
+@pytest.fixture
+def world(seeded: Session) -> World:
+    return build_world(seeded)
+
+
+@pytest.fixture
+def client_for(settings: Settings, world: World) -> Iterator[Callable[[str], TestClient]]:
+    """A logged-in TestClient per role (``public`` is anonymous)."""
+    app = create_app(settings)
+    clients: list[TestClient] = []
+
+    def make(role: str) -> TestClient:
+        client = TestClient(app, raise_server_exceptions=True)
+        clients.append(client)
+        if role != "public":
+            response = client.post("/login", data={"username": world.usernames[role], "password": PASSWORD},
+                                   follow_redirects=False)
+            assert response.status_code == 303, response.text
+        return client
+
+    yield make
+    for client in clients:
+        client.close()

@@ -9,7 +9,7 @@ the audit chain head and fork it); PostgreSQL serialises chain appends with an a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -102,9 +102,9 @@ def session_factory(settings: Settings | None = None) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(settings: Settings | None = None) -> Iterator[Session]:
-    """A unit of work: commit on success, roll back on any error."""
-    session = session_factory(settings)()
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    session = factory()
     try:
         yield session
         session.commit()
@@ -113,6 +113,11 @@ def session_scope(settings: Settings | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def session_scope(settings: Settings | None = None) -> AbstractContextManager[Session]:
+    """A unit of work on the configured database (CLI, scripts)."""
+    return unit_of_work(session_factory(settings))
 
 
 def utcnow() -> datetime:

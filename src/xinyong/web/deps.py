@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from xinyong.access import service as access
 from xinyong.access.permissions import P, role_allows
 from xinyong.actor import Actor
+from xinyong.db import unit_of_work
 from xinyong.errors import Forbidden, NotAuthenticated
 
 SESSION_COOKIE = "xy_session"
@@ -17,15 +18,8 @@ SESSION_COOKIE = "xy_session"
 
 def get_db(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on any error."""
-    session: Session = request.app.state.session_factory()
-    try:
+    with unit_of_work(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def current_actor(request: Request, session: Session = Depends(get_db)) -> Actor:
