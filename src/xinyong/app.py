@@ -124,12 +124,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from xinyong.access.routes import pages as access_pages
     from xinyong.audit.routes import router as audit_router
     from xinyong.catalogue.routes import router as catalogue_router
+    from xinyong.ingest.routes import router as ingest_router
+    from xinyong.policy.calendar_routes import router as calendar_router
     from xinyong.policy.routes import router as policy_router
     from xinyong.records.routes import router as records_router
     from xinyong.subjects.routes import router as subjects_router
     from xinyong.web.routes import router as web_router
 
     for router in (web_router, access_pages, access_api, catalogue_router, subjects_router, records_router,
-                   policy_router, audit_router):
+                   ingest_router, policy_router, calendar_router, audit_router):
         app.include_router(router)
     return app

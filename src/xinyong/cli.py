@@ -143,6 +143,44 @@ def user_add(username: str, role: str = typer.Option(..., help="authority_admin 
         raise typer.Exit(2) from None
 
 
+@app.command("ingest")
+def ingest_file(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV/XLSX/JSON/NDJSON 文件"),
+                item: str = typer.Option(..., "--item", help="目录信息项代码，如 ADM_PENALTY"),
+                department: str = typer.Option(..., "--department", help="报送部门的统一社会信用代码"),
+                encoding: str = typer.Option("", help="声明的文件编码（缺省自动识别）"),
+                chunk_rows: int = typer.Option(0, help="每批处理行数（缺省取政策参数）")) -> None:
+    """报送一个文件：校验每一行，入库，输出结果；中断后再次执行同一命令即从断点继续。"""
+    from xinyong.access import service as access
+    from xinyong.db import session_factory
+    from xinyong.errors import DomainError
+    from xinyong.ingest import service as ingest
+
+    try:
+        with session_scope() as session:
+            found = next((d for d in access.departments(session) if d.code == department), None)
+            if found is None:
+                console.print(f"[red]DEPARTMENT_NOT_FOUND[/]：部门 {department} 不存在")
+                raise typer.Exit(2)
+            actor = Actor(user_id=None, username=f"{found.short_name}（命令行）", role="department_submitter",
+                          department_id=found.id)
+            batch = ingest.submit_file(session, actor, item, file, file.name, channel="cli",
+                                       declared_encoding=encoding or None)
+            batch_id = batch.id
+    except DomainError as error:
+        console.print(f"[red]{error.code}[/]：{error.message}")
+        raise typer.Exit(2) from None
+    columns = (TextColumn(f"导入 {file.name}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("ingest", total=None)
+        batch = ingest.run_batch(session_factory(), batch_id, chunk_rows=chunk_rows or None,
+                                 progress=lambda done, total: progress.update(task, completed=done, total=total))
+    if batch.status == "failed":
+        console.print(f"[red]{batch.error_code}[/]：{batch.error_message}")
+        raise typer.Exit(1)
+    console.print(f"批次 {batch.id}：共 {batch.total_rows} 行；接收 {batch.accepted}，更正 {batch.corrected}，"
+                  f"重复 {batch.duplicate}，需核实 {batch.flagged}，拒绝 {batch.rejected}")
+
+
 @audit_app.command("verify")
 def audit_verify(expect_head: str = typer.Option("", help="预期末端，格式 序号:哈希（发现尾部截断）")) -> None:
     """逐条校验审计链，报告第一条被修改、删除、插入或调换的记录。"""

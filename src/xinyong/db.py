@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -120,6 +120,23 @@ def session_scope(settings: Settings | None = None) -> AbstractContextManager[Se
     return unit_of_work(session_factory(settings))
 
 
+def allocate_ids(session: Session, table: Any, count: int) -> list[int]:
+    """Reserve ``count`` primary keys of ``table`` for a bulk insert with explicit ids.
+
+    PostgreSQL draws them from the table's sequence (safe under concurrency). On SQLite the
+    transaction already holds the database's write lock (``BEGIN IMMEDIATE``), so the next ids
+    after the current maximum cannot be taken by anyone else before commit.
+    """
+    if count == 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = f"{table.name}_id_seq"
+        rows = session.execute(text("SELECT nextval(:seq) FROM generate_series(1, :n)"), {"seq": sequence, "n": count})
+        return [row[0] for row in rows]
+    start = (session.execute(select(func.max(table.c.id))).scalar() or 0) + 1
+    return list(range(start, start + count))
+
+
 def utcnow() -> datetime:
     from xinyong import clock
 
@@ -131,6 +148,7 @@ def import_all_models() -> None:
     from xinyong.access import models as _access  # noqa: F401
     from xinyong.audit import models as _audit  # noqa: F401
     from xinyong.catalogue import models as _catalogue  # noqa: F401
+    from xinyong.ingest import models as _ingest  # noqa: F401
     from xinyong.policy import models as _policy  # noqa: F401
     from xinyong.records import models as _records  # noqa: F401
     from xinyong.subjects import models as _subjects  # noqa: F401

@@ -41,6 +41,7 @@ class P(StrEnum):
     SUBJECTS_REGISTER = "subjects:register"
     SUBJECTS_CONFLICTS = "subjects:conflicts"
     RECORDS_SUBMIT = "records:submit"
+    INGEST_READ = "ingest:read"
     RECORDS_READ_SHARED = "records:read_shared"
     RECORDS_READ_OWN = "records:read_own"
     USERS_MANAGE = "users:manage"
@@ -50,9 +51,9 @@ class P(StrEnum):
 
 ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
     Role.AUTHORITY_ADMIN: frozenset({P.CATALOGUE_EDIT, P.POLICY_EDIT, P.SUBJECTS_READ, P.SUBJECTS_REGISTER,
-                                     P.SUBJECTS_CONFLICTS, P.RECORDS_READ_SHARED, P.USERS_MANAGE}),
+                                     P.SUBJECTS_CONFLICTS, P.RECORDS_READ_SHARED, P.USERS_MANAGE, P.INGEST_READ}),
     Role.DEPARTMENT_SUBMITTER: frozenset({P.SUBJECTS_READ, P.SUBJECTS_REGISTER, P.RECORDS_SUBMIT,
-                                          P.RECORDS_READ_SHARED}),
+                                          P.RECORDS_READ_SHARED, P.INGEST_READ}),
     Role.APPLYING_DEPARTMENT: frozenset({P.SUBJECTS_READ, P.RECORDS_READ_SHARED}),
     Role.SUBJECT_USER: frozenset({P.RECORDS_READ_OWN}),
     Role.AUTHORISED_INSTITUTION: frozenset({P.INSTITUTION_PORTAL}),

@@ -27,6 +27,21 @@ class FieldProblem:
     message: str
 
 
+DECIMAL_PATTERN = r"[+-]?\d+(\.\d+)?"
+
+
+def canonical_decimal(value: Any) -> str:
+    """Amounts as departments write them (``1,200.50``, `` +3 ``) → one text form (``1200.50``, ``3``).
+
+    The text is kept (not a float) so that amounts round-trip exactly; the batch path applies the
+    same rule column-wise (``ingest.validate``), so both paths store identical payloads.
+    """
+    text = str(value).strip().replace(",", "")
+    if not re.fullmatch(DECIMAL_PATTERN, text):
+        raise InvalidOperation(text)
+    return text.removeprefix("+")
+
+
 def parse_date(value: Any) -> date:
     if isinstance(value, datetime):
         return value.date()
@@ -48,10 +63,7 @@ def _convert(spec: Mapping[str, Any], value: Any, check_uscc: Callable[[str], st
     if kind == "date":
         return parse_date(value).isoformat()
     if kind == "decimal":
-        number = Decimal(str(value).replace(",", "").strip())
-        if not number.is_finite():
-            raise InvalidOperation
-        return str(number)
+        return canonical_decimal(value)
     if kind == "integer":
         text = str(value).strip()
         if not re.fullmatch(r"[+-]?\d+", text):

@@ -37,3 +37,5 @@ class Record(Base):
     received_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(String(500), default="")
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"), index=True)
+    source_row: Mapped[int | None]  # the row of the batch's file it came from

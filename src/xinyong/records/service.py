@@ -22,7 +22,7 @@ from xinyong.audit import service as audit
 from xinyong.catalogue import service as catalogue
 from xinyong.catalogue.validation import FieldProblem, check_payload, decision_date_of
 from xinyong.config import get_settings
-from xinyong.db import utcnow
+from xinyong.db import allocate_ids, utcnow
 from xinyong.errors import Forbidden, Invalid, NotFound
 from xinyong.records.models import Record
 from xinyong.records.schemas import SubjectRef
@@ -101,6 +101,42 @@ def submit(session: Session, actor: Actor, item_code: str, ref: SubjectRef, payl
                  subject_id=subject.id, detail={"item": item_code, "natural_key": natural_key,
                                                 "content_hash": digest, "supersedes": record.supersedes_id})
     return Submission(record, outcome)
+
+
+ChainKey = tuple[int, str]  # (subject id, natural key) within one department and item
+
+
+@dataclass(frozen=True)
+class Head:
+    id: int
+    content_hash: str
+    kind: str
+
+
+def chain_heads(session: Session, department_id: int, item_code: str, keys: set[ChainKey]) -> dict[ChainKey, Head]:
+    """The newest fact of each chain named in ``keys`` (bulk form of the look-up ``submit`` does)."""
+    heads: dict[ChainKey, Head] = {}
+    natural_keys = sorted({natural_key for _, natural_key in keys})
+    for start in range(0, len(natural_keys), 900):
+        rows = session.execute(select(Record.id, Record.subject_id, Record.natural_key, Record.content_hash, Record.kind)
+                               .where(Record.department_id == department_id, Record.item_code == item_code,
+                                      Record.natural_key.in_(natural_keys[start:start + 900]))
+                               .order_by(Record.id))
+        for record_id, subject_id, natural_key, digest, kind in rows:
+            if (subject_id, natural_key) in keys:
+                heads[(subject_id, natural_key)] = Head(record_id, digest, kind)
+    return heads
+
+
+def reserve_ids(session: Session, count: int) -> list[int]:
+    """Ids for records about to be inserted with ``insert_many`` (so rows can link to each other)."""
+    return allocate_ids(session, Record.__table__, count)
+
+
+def insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Store many new facts at once (collection), ids from ``reserve_ids``. Audited by the caller."""
+    if rows:
+        session.execute(Record.__table__.insert(), rows)
 
 
 def get(session: Session, record_id: int) -> Record:

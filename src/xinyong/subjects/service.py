@@ -8,8 +8,10 @@ credit authority decides; decisions are new facts, never edits of the evidence.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.actor import Actor
 from xinyong.audit import service as audit
-from xinyong.db import utcnow
+from xinyong.db import allocate_ids, utcnow
 from xinyong.errors import Invalid, NotFound
 from xinyong.policy import service as policy
 from xinyong.subjects import identity, uscc
@@ -120,6 +122,77 @@ def register_person(session: Session, actor: Actor, citizen_id: str, name: str, 
     audit.append(session, actor, "subject.register", object_type="subject", object_id=subject.id,
                  subject_id=subject.id, detail={"kind": "natural_person", "masked_id": subject.masked_id})
     return subject
+
+
+def _in_batches(values: list[Any], size: int = 900) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def resolve_organisations(session: Session, actor: Actor, pairs: set[tuple[str, str]], *,
+                          source: str) -> dict[str, tuple[int, str]]:
+    """Bulk form of ``register_organisation`` for collection: (code, name) pairs → code → (id, registry name).
+
+    Codes must already be valid. Unknown codes are registered under the first name given; every
+    (subject, source, name) is attested; a code reported under a name other than the registry's
+    is checked for 一码多赋 and new subjects for 重复赋码. One audit entry covers the registrations.
+    The caller compares names to flag rows whose name does not match the registry.
+    """
+    names_by_code: dict[str, str] = {}
+    for code, name in sorted(pairs):
+        names_by_code.setdefault(code, name)
+    known: dict[str, tuple[int, str]] = {}
+    for part in _in_batches(list(names_by_code)):
+        for subject_id, code, normalised in session.execute(
+                select(Subject.id, Subject.uscc, Subject.normalised_name).where(Subject.uscc.in_(part))):
+            known[code] = (subject_id, normalised)
+    new = {code: name for code, name in names_by_code.items() if code not in known}
+    if new:
+        known.update(_insert_organisations(session, actor, new))
+    _attest_many(session, {(known[code][0], name.strip()) for code, name in pairs}, source)
+    for subject_id in sorted({known[code][0] for code, name in pairs if normalise_name(name) != known[code][1]}):
+        _check_code_conflict(session, get(session, subject_id))
+    return known
+
+
+def _insert_organisations(session: Session, actor: Actor, names_by_code: dict[str, str]) -> dict[str, tuple[int, str]]:
+    kinds = policy.get(session, "subject_kind_by_category")
+    ids = allocate_ids(session, Subject.__table__, len(names_by_code))
+    now = utcnow()
+    rows = [{"id": subject_id, "kind": kinds.get(code[:2], "other_org"), "uscc": code, "name": name.strip(),
+             "normalised_name": normalise_name(name), "name_initials": name_initials(name), "region_code": code[2:8],
+             "status": "存续", "created_at": now}
+            for subject_id, (code, name) in zip(ids, names_by_code.items(), strict=True)]
+    session.execute(Subject.__table__.insert(), rows)
+    audit.append(session, actor, "subject.register_many", object_type="subject", object_id=f"{ids[0]}-{ids[-1]}",
+                 detail={"count": len(rows), "codes_sha256": hashlib.sha256("".join(names_by_code).encode()).hexdigest()})
+    names = sorted({row["normalised_name"] for row in rows})
+    prefix_len = _duplicate_region_prefix(session)
+    for part in _in_batches(names):
+        groups = session.execute(select(Subject.normalised_name, func.substr(Subject.region_code, 1, prefix_len))
+                                 .where(Subject.normalised_name.in_(part), Subject.uscc.is_not(None))
+                                 .group_by(Subject.normalised_name, func.substr(Subject.region_code, 1, prefix_len))
+                                 .having(func.count(Subject.id) > 1)).all()
+        for normalised, region in groups:
+            first = session.scalar(select(Subject).where(Subject.normalised_name == normalised,
+                                                         Subject.region_code.startswith(region)).limit(1))
+            if first is not None:
+                _check_duplicate_code(session, first)
+    return {row["uscc"]: (row["id"], row["normalised_name"]) for row in rows}
+
+
+def _attest_many(session: Session, wanted: set[tuple[int, str]], source: str) -> None:
+    ids = sorted({subject_id for subject_id, _ in wanted})
+    existing: set[tuple[int, str]] = set()
+    for part in _in_batches(ids):
+        existing.update(session.execute(select(SubjectAttestation.subject_id, SubjectAttestation.name).where(
+            SubjectAttestation.source == source, SubjectAttestation.registration_authority == "",
+            SubjectAttestation.subject_id.in_(part))).tuples())
+    now = utcnow()
+    rows = [{"subject_id": subject_id, "source": source, "name": name, "registration_authority": "", "seen_at": now}
+            for subject_id, name in sorted(wanted - existing)]
+    if rows:
+        session.execute(SubjectAttestation.__table__.insert(), rows)
 
 
 def attest(session: Session, subject: Subject, *, source: str, name: str,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 
 from stdnum import numdb
 from stdnum.cn import uscc as stdnum_uscc
@@ -55,6 +57,20 @@ def org_code_check(first8: str) -> str:
     total = sum(ORG_CODE_VALUES.index(c) * w for c, w in zip(first8, ORG_CODE_WEIGHTS, strict=True))
     value = 11 - total % 11
     return {10: "X", 11: "0"}.get(value, str(value))
+
+
+@cache
+def known_region_codes() -> frozenset[str]:
+    """Every 6-digit GB/T 2260 code in python-stdnum's table (historical ones included)."""
+    codes, province = set(), ""
+    for line in resources.files("stdnum").joinpath("cn/loc.dat").read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        if not line.startswith(" "):
+            province = line.split()[0]
+        else:
+            codes.add(province + line.split()[0])
+    return frozenset(codes)
 
 
 def region_name(region_code: str, rules: UsccRules | None = None) -> str | None:

@@ -16,7 +16,7 @@ from xinyong.config import get_settings
 from xinyong.subjects.kinds import kind_label
 
 _ROOT = Path(__file__).resolve().parent.parent
-CONTEXTS = ["web", "access", "audit", "catalogue", "policy", "records", "subjects"]
+CONTEXTS = ["web", "access", "audit", "catalogue", "ingest", "policy", "records", "subjects"]
 
 
 def _datetime(value: datetime | None) -> str:
@@ -37,6 +37,7 @@ NAVIGATION: list[tuple[str, str, P]] = [
     ("信用目录", "/catalogue", P.PUBLIC),
     ("主体库", "/subjects", P.SUBJECTS_READ),
     ("赋码冲突", "/subjects/conflicts", P.SUBJECTS_CONFLICTS),
+    ("信息归集", "/ingest", P.INGEST_READ),
     ("报送记录", "/records", P.RECORDS_SUBMIT),
     ("我的信用", "/me/credit", P.RECORDS_READ_OWN),
     ("机构服务", "/institution", P.INSTITUTION_PORTAL),
