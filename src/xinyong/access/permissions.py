@@ -16,6 +16,7 @@ class Role(StrEnum):
     SUBJECT_USER = "subject_user"
     AUTHORISED_INSTITUTION = "authorised_institution"
     AUDITOR = "auditor"
+    PEER_PLATFORM = "peer_platform"
 
 
 ROLE_LABELS = {
@@ -25,6 +26,7 @@ ROLE_LABELS = {
     "subject_user": "信用主体",
     "authorised_institution": "授权机构",
     "auditor": "安全审计员",
+    "peer_platform": "上级平台",
     "public": "社会公众",
     "system": "系统",
 }
@@ -47,17 +49,21 @@ class P(StrEnum):
     USERS_MANAGE = "users:manage"
     AUDIT_READ = "audit:read"
     INSTITUTION_PORTAL = "institution:portal"
+    FEED_READ = "feed:read"
+    QUALITY_READ = "quality:read"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
     Role.AUTHORITY_ADMIN: frozenset({P.CATALOGUE_EDIT, P.POLICY_EDIT, P.SUBJECTS_READ, P.SUBJECTS_REGISTER,
-                                     P.SUBJECTS_CONFLICTS, P.RECORDS_READ_SHARED, P.USERS_MANAGE, P.INGEST_READ}),
+                                     P.SUBJECTS_CONFLICTS, P.RECORDS_READ_SHARED, P.USERS_MANAGE, P.INGEST_READ, P.FEED_READ,
+                                     P.QUALITY_READ}),
     Role.DEPARTMENT_SUBMITTER: frozenset({P.SUBJECTS_READ, P.SUBJECTS_REGISTER, P.RECORDS_SUBMIT,
                                           P.RECORDS_READ_SHARED, P.INGEST_READ}),
     Role.APPLYING_DEPARTMENT: frozenset({P.SUBJECTS_READ, P.RECORDS_READ_SHARED}),
     Role.SUBJECT_USER: frozenset({P.RECORDS_READ_OWN}),
     Role.AUTHORISED_INSTITUTION: frozenset({P.INSTITUTION_PORTAL}),
     Role.AUDITOR: frozenset({P.AUDIT_READ}),
+    Role.PEER_PLATFORM: frozenset({P.FEED_READ}),
 }
 
 

@@ -42,9 +42,10 @@ FORMATS = ("csv", "xlsx", "json", "ndjson")
 ROW_COLUMN = "__row"
 JSON_MAX_BYTES = 512 * 1024 * 1024
 
-_BLOCK = 4 * 1024 * 1024
+_BLOCK = 2 * 1024 * 1024  # record scan
+_DECODE_BLOCK = 1024 * 1024  # encoding checks (a block's text is up to 4x its bytes)
 _HEADER_MAX = 1024 * 1024
-_PIECE = 2 * 1024 * 1024
+_PIECE = 1024 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _WHITESPACE = b" \t\r\n\x0b\x0c"
@@ -82,8 +83,8 @@ class SourceFile:
         """Frames of at most ``chunk_rows`` data rows, after skipping the first ``start_row``.
 
         Columns ``c0, c1, …`` (by position in the header, all String, null for empty cells) and
-        ``__row`` (Int64). A problem found on the way (a ragged row, say) is raised from here,
-        before the chunk holding the bad row is yielded.
+        ``__row`` (Int64). A problem found on the way (a ragged CSV row, say) is raised from here
+        as soon as the scan reaches it: the chunk holding the bad row is never yielded.
         """
         if start_row < 0 or chunk_rows < 1:
             raise ValueError("start_row must be >= 0 and chunk_rows >= 1")
@@ -101,10 +102,11 @@ class SourceFile:
 def open_source(path: Path, *, declared_format: str | None = None, declared_encoding: str | None = None) -> SourceFile:
     """Detect the format (and CSV encoding), read and check the header; raise ``FileProblem`` if unusable."""
     path = Path(path)
+    declared = _declared_format(declared_format)
     first = _first_content_byte(path)
     if first is None:
         raise FileProblem("FILE_EMPTY", "文件为空：没有任何内容（0 字节或只有空白字符）。")
-    file_format = _detect_format(path, declared_format, first)
+    file_format = declared or _sniff_format(path, first)
     if file_format == "csv":
         return _open_csv(path, declared_encoding)
     if file_format == "xlsx":
@@ -138,12 +140,17 @@ def _first_content_byte(path: Path) -> int | None:
     return None
 
 
-def _detect_format(path: Path, declared: str | None, first: int) -> str:
-    if declared is not None:
-        wanted = declared.strip().lower()
-        if wanted not in FORMATS:
-            _unknown_format(declared)
-        return wanted
+def _declared_format(declared: str | None) -> str | None:
+    if declared is None:
+        return None
+    wanted = declared.strip().lower()
+    if wanted not in FORMATS:
+        _unknown_format(declared)
+    return wanted
+
+
+def _sniff_format(path: Path, first: int) -> str:
+    """By extension, overridden by the content where the two disagree (see the module docstring)."""
     with path.open("rb") as f:
         magic = f.read(8)
     by_extension = _EXTENSIONS.get(path.suffix.lower())
@@ -156,27 +163,27 @@ def _detect_format(path: Path, declared: str | None, first: int) -> str:
         )
     if by_extension == "xlsx":
         raise FileProblem(
-            "FILE_CORRUPT", "文件扩展名为 .xlsx，但内容不是 Excel 工作簿（可能已损坏或并非 Excel 文件）。"
+            "FILE_CORRUPT", "文件扩展名为 .xlsx，但内容不是 Excel 工作簿（文件已损坏或并非 Excel 文件）。"
         )
+    if by_extension == "csv":
+        return "csv"  # a CSV header may start with any character
     by_content = {ord("["): "json", ord("{"): "ndjson"}.get(first, "csv")
     if by_extension in ("json", "ndjson") and by_content == "csv":
-        return by_extension
-    return by_extension if by_extension == "csv" else by_content
+        return by_extension  # meant as JSON: let the parser say what is wrong
+    return by_content
 
 
 def _clean_name(value: object) -> str:
     return "" if value is None else str(value).strip().strip("\ufeff").strip()
 
 
-def _check_header(names: list[str], what: str = "首行（列名行）") -> None:
-    if not names:
-        raise FileProblem("FILE_NO_HEADER", f"{what}没有任何列名。")
+def _check_header(names: list[str]) -> None:
     empty = [index + 1 for index, name in enumerate(names) if not name]
     if empty:
         positions = "、".join(str(position) for position in empty[:20]) + ("等" if len(empty) > 20 else "")
         raise FileProblem(
             "FILE_NO_HEADER",
-            f"{what}第 {positions} 列的列名为空：首行必须是列名，且每一列都要有名称。",
+            f"首行（列名行）第 {positions} 列的列名为空：首行必须是列名，且每一列都要有名称。",
             columns=empty,
         )
 
@@ -202,7 +209,7 @@ def _first_bad_byte(path: Path, codec: str, start: int = 0) -> _BadByte | None:
     with path.open("rb") as f:
         f.seek(start)
         while True:
-            block = f.read(_BLOCK)
+            block = f.read(_DECODE_BLOCK)
             try:
                 decoder.decode(block, final=not block)
             except UnicodeDecodeError as error:
@@ -323,7 +330,10 @@ def _header_record(path: Path, start: int) -> tuple[bytes, int]:
 
 
 def _parse_header(raw: bytes, encoding: str) -> tuple[list[str], str]:
-    text = raw.decode("utf-8" if encoding == "utf-8-sig" else encoding).removesuffix("\r")
+    try:
+        text = raw.decode("utf-8" if encoding == "utf-8-sig" else encoding).removesuffix("\r")
+    except UnicodeDecodeError as error:
+        raise FileProblem("FILE_ENCODING", f"首行（列名行）不是合法的 {encoding} 编码。", offset=error.start) from error
     separator = "\t" if "\t" in text and "," not in text else ","
     try:
         names = next(csv.reader([text], delimiter=separator, quotechar='"', strict=True))
@@ -336,7 +346,7 @@ def _csv_layout(path: Path, encoding: str) -> _CsvLayout:
     start = 3 if encoding == "utf-8-sig" else 0
     raw, data_offset = _header_record(path, start)
     header, separator = _parse_header(raw, encoding)
-    if header == [""]:
+    if not any(header):
         raise FileProblem("FILE_NO_HEADER", "首行为空：首行必须是列名。")
     _check_header(header)
     return _CsvLayout(header, separator, data_offset)
@@ -586,15 +596,16 @@ def _chunk_bytes(f: IO[bytes], plan: pl.DataFrame) -> bytes:
 
 
 def _to_utf8(data: bytes, encoding: str, plan: pl.DataFrame) -> bytes:
-    if encoding != "gb18030":
+    """Polars reads UTF-8 only: transcode a GB18030 piece (it starts on a record, so on a character)."""
+    if encoding in ("utf-8", "utf-8-sig"):
         return data
     try:
-        return data.decode("gb18030").encode("utf-8")
+        return data.decode(encoding).encode("utf-8")
     except UnicodeDecodeError as error:
         offset = int(plan["start"][0]) + error.start
         raise FileProblem(
             "FILE_ENCODING",
-            f"文件偏移约 {offset} 字节处（第 {plan['row'][0]}–{plan['row'][-1]} 行之间）不是合法的 GB18030 编码。",
+            f"文件偏移约 {offset} 字节处（第 {plan['row'][0]}–{plan['row'][-1]} 行之间）不是合法的 {encoding} 编码。",
             offset=offset,
         ) from error
 

@@ -30,7 +30,7 @@ from xinyong.audit import service as audit
 from xinyong.catalogue import service as catalogue
 from xinyong.catalogue.validation import FieldProblem, check_payload, decision_date_of
 from xinyong.config import get_settings
-from xinyong.db import unit_of_work, utcnow
+from xinyong.db import RawJSON, bulk_insert, unit_of_work, utcnow
 from xinyong.errors import DomainError, Forbidden, NotFound
 from xinyong.ingest import mapping, readers
 from xinyong.ingest.models import ColumnMapping, IngestBatch, IngestRow
@@ -236,8 +236,7 @@ def process_chunk(session: Session, batch: IngestBatch, raw: pl.DataFrame) -> No
     _attach_sources(result, raw, columns)
     for row in result.rows:
         row["batch_id"] = batch.id
-    if result.rows:
-        session.execute(IngestRow.__table__.insert(), result.rows)
+    bulk_insert(session, IngestRow.__table__, result.rows)
     ids = [r["id"] for r in result.records]
     batch.processed_rows += raw.height
     batch.accepted += result.counts["accepted"]
@@ -346,12 +345,13 @@ def _to_records(session: Session, batch: IngestBatch, entry: catalogue.Item, dep
     for c in candidates:
         subject_id = c.payload.pop("__subject_id")
         natural_key = "|".join(str(c.payload.get(k, "")) for k in version.natural_key)
-        keyed.append((c, subject_id, natural_key, records.content_hash(subject_id, c.payload)))
+        canonical = records.payload_json(c.payload)
+        keyed.append((c, subject_id, natural_key, records.content_hash_of(subject_id, canonical), canonical))
     heads: dict[records.ChainKey, records.Head] = records.chain_heads(
-        session, department_id, batch.item_code, {(s, k) for _, s, k, _ in keyed})
+        session, department_id, batch.item_code, {(s, k) for _, s, k, _, _ in keyed})
     received = utcnow()
     pending_ids = iter(range(-1, -len(keyed) - 2, -1))  # placeholders until insert_many assigns ids
-    for c, subject_id, natural_key, digest in keyed:
+    for c, subject_id, natural_key, digest, canonical in keyed:
         head = heads.get((subject_id, natural_key))
         live = head is not None and head.kind != "revocation"
         if live and head is not None and head.content_hash == digest:
@@ -362,7 +362,7 @@ def _to_records(session: Session, batch: IngestBatch, entry: catalogue.Item, dep
         result.records.append({
             "subject_id": subject_id, "item_code": batch.item_code, "item_version_id": version.id,
             "department_id": department_id, "kind": kind, "supersedes_id": head.id if live and head else None,
-            "natural_key": natural_key, "content_hash": digest, "payload": c.payload, "severity": version.severity,
+            "natural_key": natural_key, "content_hash": digest, "payload": RawJSON(canonical), "severity": version.severity,
             "decision_date": decision_date_of(version.fields, c.payload), "received_at": received, "reason": "",
             "submitted_by": batch.submitted_by, "batch_id": batch.id, "source_row": c.row, "_placeholder": placeholder})
         heads[(subject_id, natural_key)] = records.Head(placeholder, digest, kind)

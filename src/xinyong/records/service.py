@@ -22,7 +22,7 @@ from xinyong.audit import service as audit
 from xinyong.catalogue import service as catalogue
 from xinyong.catalogue.validation import FieldProblem, check_payload, decision_date_of
 from xinyong.config import get_settings
-from xinyong.db import allocate_ids, utcnow
+from xinyong.db import allocate_ids, bulk_insert, utcnow
 from xinyong.errors import Forbidden, Invalid, NotFound
 from xinyong.records.models import Record
 from xinyong.records.schemas import SubjectRef
@@ -51,8 +51,18 @@ class Submission:
         return self.outcome != "duplicate"
 
 
+def payload_json(payload: dict[str, Any]) -> str:
+    """The canonical text of a payload: what is hashed, and what collection stores."""
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True)
+
+
 def content_hash(subject_id: int, payload: dict[str, Any]) -> str:
-    text = json.dumps({"subject": subject_id, "payload": payload}, ensure_ascii=False, sort_keys=True)
+    return content_hash_of(subject_id, payload_json(payload))
+
+
+def content_hash_of(subject_id: int, canonical_payload: str) -> str:
+    """SHA-256 of ``{"payload": …, "subject": id}`` in canonical JSON, from the payload's canonical text."""
+    text = f'{{"payload": {canonical_payload}, "subject": {subject_id}}}'
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -135,8 +145,7 @@ def reserve_ids(session: Session, count: int) -> list[int]:
 
 def insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Store many new facts at once (collection), ids from ``reserve_ids``. Audited by the caller."""
-    if rows:
-        session.execute(Record.__table__.insert(), rows)
+    bulk_insert(session, Record.__table__, rows)
 
 
 def get(session: Session, record_id: int) -> Record:

@@ -15,16 +15,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.actor import Actor
 from xinyong.audit import service as audit
-from xinyong.db import allocate_ids, utcnow
+from xinyong.db import allocate_ids, bulk_insert, utcnow
 from xinyong.errors import Invalid, NotFound
 from xinyong.policy import service as policy
-from xinyong.subjects import identity, uscc
+from xinyong.subjects import identity, pinyin, uscc
 from xinyong.subjects.kinds import SUBJECT_KINDS
 from xinyong.subjects.models import ConflictDecision, Subject, SubjectAttestation, SubjectConflict
 from xinyong.subjects.schemas import OrganisationIn
@@ -45,7 +44,7 @@ def normalise_name(name: str) -> str:
 
 def name_initials(name: str) -> str:
     """Pinyin initials (拼音首字母), e.g. 华为技术有限公司 → HWJSYXGS."""
-    return "".join(lazy_pinyin(normalise_name(name), style=Style.FIRST_LETTER, errors="ignore")).upper()
+    return pinyin.initials(normalise_name(name))
 
 
 def rules(session: Session) -> uscc.UsccRules:
@@ -163,7 +162,7 @@ def _insert_organisations(session: Session, actor: Actor, names_by_code: dict[st
              "normalised_name": normalise_name(name), "name_initials": name_initials(name), "region_code": code[2:8],
              "status": "存续", "created_at": now}
             for subject_id, (code, name) in zip(ids, names_by_code.items(), strict=True)]
-    session.execute(Subject.__table__.insert(), rows)
+    bulk_insert(session, Subject.__table__, rows)
     audit.append(session, actor, "subject.register_many", object_type="subject", object_id=f"{ids[0]}-{ids[-1]}",
                  detail={"count": len(rows), "codes_sha256": hashlib.sha256("".join(names_by_code).encode()).hexdigest()})
     names = sorted({row["normalised_name"] for row in rows})
@@ -192,7 +191,7 @@ def _attest_many(session: Session, wanted: set[tuple[int, str]], source: str) ->
     rows = [{"subject_id": subject_id, "source": source, "name": name, "registration_authority": "", "seen_at": now}
             for subject_id, name in sorted(wanted - existing)]
     if rows:
-        session.execute(SubjectAttestation.__table__.insert(), rows)
+        bulk_insert(session, SubjectAttestation.__table__, rows)
 
 
 def attest(session: Session, subject: Subject, *, source: str, name: str,

@@ -43,6 +43,7 @@ NAVIGATION: list[tuple[str, str, P]] = [
     ("机构服务", "/institution", P.INSTITUTION_PORTAL),
     ("用户管理", "/admin/users", P.USERS_MANAGE),
     ("政策参数", "/admin/policy", P.POLICY_EDIT),
+    ("工作日历", "/admin/calendar", P.POLICY_EDIT),
     ("审计日志", "/audit", P.AUDIT_READ),
 ]
 
