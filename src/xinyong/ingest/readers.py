@@ -5,18 +5,29 @@ returns a ``SourceFile``; ``SourceFile.chunks`` then yields polars frames of str
 time, each row tagged with ``__row``, its number as the department sees it. Every problem with the
 file as a whole is a ``FileProblem``: a stable code and a Chinese message saying what and where.
 
+Format: by extension (.csv/.txt/.tsv, .xlsx, .json, .ndjson/.jsonl), but the content wins where the
+two disagree: zip bytes are a workbook whatever the name, a ``.json`` file holding one object per
+line is NDJSON (and the reverse), and without a known extension the first non-blank byte decides
+(``[`` JSON, ``{`` NDJSON, anything else CSV). A CSV whose header has tabs and no commas is
+tab-separated.
+
 CSV is cut into records by a vectorised byte scan (quotes, newlines and separators located with
-polars on 4 MiB blocks); the records of each chunk are then parsed by polars' native CSV reader.
-The scan is what makes the checks exact and cheap: row numbers count records, not lines (a quoted
-field may hold newlines); ragged rows are caught whether they have too many fields or too few; a file
-that ends inside a quoted field is caught; and resuming after ``start_row`` rows seeks straight to
-the right byte without parsing what comes before. GB18030 (like GBK) never uses the bytes
-``" , \\t \\r \\n`` inside a multibyte character, so the same scan works on its raw bytes, and each
-chunk, which starts on a record boundary, is transcoded to UTF-8 on its own: no full-file strings,
-no temporary files.
+polars on 2 MiB blocks); the records are then parsed, about 1 MiB at a time, by polars' native CSV
+reader. The scan is what makes the checks exact and cheap: row numbers count records, not lines (a
+quoted field may hold newlines); ragged rows are caught whether they have too many fields or too
+few; a file ending inside a quoted field is caught, and so is a quote in the middle of an unquoted
+field (``FILE_CSV_INVALID``, which polars would refuse anyway); and resuming after ``start_row``
+rows seeks straight to the right byte without parsing what comes before. GB18030 (like GBK) never
+uses the bytes ``" , \\t \\r \\n`` inside a multibyte character, so the same scan works on its raw
+bytes and every piece, which starts on a record boundary, is transcoded to UTF-8 on its own: no
+full-file strings and no temporary files.
 
 Blank lines (CSV and NDJSON) and entirely empty sheet rows (XLSX) are not data rows: they are
 skipped, but still counted in row numbers. ``start_row`` counts the data rows ``chunks`` yields.
+XLSX: the first sheet; dates come out as ``YYYY-MM-DD`` (with the time if it has one), integral
+numbers without ``.0``; trailing columns with neither a name nor a value are ignored. JSON: numbers
+as sent, except that integral floats lose their fraction (``2.0`` → ``"2"``); booleans as
+``true``/``false``. Empty strings are null everywhere.
 """
 
 from __future__ import annotations
