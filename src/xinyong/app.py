@@ -124,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from xinyong.access.routes import pages as access_pages
     from xinyong.audit.routes import router as audit_router
     from xinyong.catalogue.routes import router as catalogue_router
+    from xinyong.feed.routes import router as feed_router
     from xinyong.ingest.routes import router as ingest_router
     from xinyong.policy.calendar_routes import router as calendar_router
     from xinyong.policy.routes import router as policy_router
@@ -132,6 +133,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from xinyong.web.routes import router as web_router
 
     for router in (web_router, access_pages, access_api, catalogue_router, subjects_router, records_router,
-                   ingest_router, policy_router, calendar_router, audit_router):
+                   ingest_router, feed_router, policy_router, calendar_router, audit_router):
         app.include_router(router)
     return app

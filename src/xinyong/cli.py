@@ -15,6 +15,7 @@ from xinyong import migrate
 from xinyong.actor import Actor
 from xinyong.config import get_settings
 from xinyong.db import session_scope
+from xinyong.feed.cli import feed_app
 
 app = typer.Typer(help="Xinyong 公共信用信息平台命令行", no_args_is_help=True)
 db_app = typer.Typer(help="数据库迁移", no_args_is_help=True)
@@ -25,6 +26,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(subjects_app, name="subjects")
+app.add_typer(feed_app, name="feed")
 console = Console()
 
 
@@ -116,7 +118,7 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
 @user_app.command("add")
 def user_add(username: str, role: str = typer.Option(..., help="authority_admin / department_submitter / "
                                                                  "applying_department / subject_user / "
-                                                                 "authorised_institution / auditor"),
+                                                                 "authorised_institution / auditor / peer_platform"),
              display_name: str = typer.Option("", help="显示名称"),
              department_code: str = typer.Option("", help="所属部门统一社会信用代码"),
              subject_code: str = typer.Option("", help="对应信用主体统一社会信用代码"),

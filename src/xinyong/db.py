@@ -184,7 +184,8 @@ def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
                 copy.write_row(row_values)
         return
     marks = ", ".join("?" for _ in columns)
-    connection.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", values)
+    connection.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})",
+                               [tuple(row_values) for row_values in values])
 
 
 def utcnow() -> datetime:

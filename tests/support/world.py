@@ -52,6 +52,7 @@ def build_world(session: Session) -> World:
         "authority_admin": {}, "department_submitter": None, "applying_department": {"department_id": applier.id},
         "subject_user": {"subject_id": submission.record.subject_id},
         "authorised_institution": {"institution_id": bank.id}, "auditor": {},
+        "peer_platform": {},
     }
     for role, link in links.items():
         if link is None:

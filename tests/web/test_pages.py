@@ -15,7 +15,7 @@ from xinyong.audit.models import AuditEntry
 from xinyong.web.templating import navigation_for
 
 ROLES = ["authority_admin", "department_submitter", "applying_department", "subject_user",
-         "authorised_institution", "auditor", "public"]
+         "authorised_institution", "auditor", "peer_platform", "public"]
 
 
 def nav_links(html: str) -> list[str]:

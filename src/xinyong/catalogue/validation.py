@@ -7,6 +7,7 @@ every problem of a row, not just the first.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -27,7 +28,13 @@ class FieldProblem:
     message: str
 
 
-DECIMAL_PATTERN = r"[+-]?\d+(\.\d+)?"
+DECIMAL_PATTERN = r"[+-]?[0-9]+(\.[0-9]+)?"
+INTEGER_PATTERN = r"[+-]?[0-9]+"
+
+
+def _ascii(value: Any) -> str:
+    """Numbers and dates may arrive in full-width digits (１２．５): fold them to ASCII first."""
+    return unicodedata.normalize("NFKC", str(value)).strip()
 
 
 def canonical_decimal(value: Any) -> str:
@@ -36,7 +43,7 @@ def canonical_decimal(value: Any) -> str:
     The text is kept (not a float) so that amounts round-trip exactly; the batch path applies the
     same rule column-wise (``ingest.validate``), so both paths store identical payloads.
     """
-    text = str(value).strip().replace(",", "")
+    text = _ascii(value).replace(",", "")
     if not re.fullmatch(DECIMAL_PATTERN, text):
         raise InvalidOperation(text)
     return text.removeprefix("+")
@@ -47,7 +54,7 @@ def parse_date(value: Any) -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    text = str(value).strip()
+    text = _ascii(value)
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt).date()
@@ -65,8 +72,8 @@ def _convert(spec: Mapping[str, Any], value: Any, check_uscc: Callable[[str], st
     if kind == "decimal":
         return canonical_decimal(value)
     if kind == "integer":
-        text = str(value).strip()
-        if not re.fullmatch(r"[+-]?\d+", text):
+        text = _ascii(value)
+        if not re.fullmatch(INTEGER_PATTERN, text):
             raise ValueError(text)
         return int(text)
     if kind == "boolean":
@@ -90,8 +97,14 @@ _TYPE_MESSAGES = {"date": "不是有效日期（应为YYYY-MM-DD）", "decimal":
                   "boolean": "应为“是”或“否”"}
 
 
+def _shown(value: Any, limit: int = 40) -> str:
+    """The value as quoted in a message: long cells are cut (a 100 MB cell must not be stored again)."""
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}…（共{len(text)}字）"
+
+
 def _problem_for(spec: Mapping[str, Any], value: Any, error: Exception) -> FieldProblem:
-    label = spec["label"]
+    label, value = spec["label"], _shown(value)
     if isinstance(error, DomainError):
         return FieldProblem(spec["name"], error.code, f"{label}：{error.message}")
     if isinstance(error, LookupError):
@@ -114,7 +127,7 @@ def _range_problems(spec: Mapping[str, Any], value: Any) -> list[FieldProblem]:
         if len(value) > limit:
             problems.append(FieldProblem(spec["name"], "FIELD_TOO_LONG", f"{label}超过{limit}个字符"))
         if spec.get("pattern") and not re.fullmatch(spec["pattern"], value):
-            problems.append(FieldProblem(spec["name"], "FIELD_PATTERN", f"{label}“{value}”格式不正确"))
+            problems.append(FieldProblem(spec["name"], "FIELD_PATTERN", f"{label}“{_shown(value)}”格式不正确"))
     return problems
 
 

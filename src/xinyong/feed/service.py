@@ -131,7 +131,7 @@ def changes(session: Session, after: int, limit: int) -> list[FeedEntry]:
     query = (select(Record, Department, Subject).join(Department, Department.id == Record.department_id)
              .join(Subject, Subject.id == Record.subject_id).where(Record.id > after)
              .order_by(Record.id).limit(max(1, min(limit, MAX_PAGE))))
-    return [_entry(*row) for row in _settled(list(session.execute(query).tuples()), after)]
+    return [_entry(*row) for row in _settled(list(session.execute(query)), after)]
 
 
 def _any_after(session: Session, cursor: int) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from xinyong.catalogue.validation import DECIMAL_PATTERN
+from xinyong.catalogue.validation import DECIMAL_PATTERN, INTEGER_PATTERN
 from xinyong.ingest.mapping import CITIZEN_ID, SUBJECT_CODE, SUBJECT_NAME
 from xinyong.subjects import uscc
 
@@ -27,8 +27,12 @@ _FALSE = ["否", "false", "0", "n", "no", "f"]
 _USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
 
 
+# What Python's str.strip() removes (the scalar rule): polars' default keeps \x1c-\x1f.
+_WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+
+
 def _text(name: str) -> pl.Expr:
-    return pl.col(name).str.strip_chars()
+    return pl.col(name).str.strip_chars(_WHITESPACE)
 
 
 def _present(name: str) -> pl.Expr:
@@ -75,12 +79,12 @@ def _field(spec: Mapping[str, Any], df: pl.DataFrame, rules: uscc.UsccRules,
         clean = text
     elif kind == "date":
         parsed = text.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-        ok = text.str.contains(r"^\d{4}-\d{2}-\d{2}$") & parsed.is_not_null()
+        ok = text.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$") & parsed.is_not_null() & (parsed.dt.year() >= 1)
         if spec.get("decision_date"):
             ok = ok & (parsed <= pl.lit(today))
         clean = parsed.dt.to_string("%Y-%m-%d")
     elif kind in ("decimal", "integer"):
-        pattern = DECIMAL_PATTERN if kind == "decimal" else r"[+-]?\d+"
+        pattern = DECIMAL_PATTERN if kind == "decimal" else INTEGER_PATTERN
         number_text = text.str.replace_all(",", "", literal=True) if kind == "decimal" else text
         ok = number_text.str.contains(f"^{pattern}$")
         number = number_text.cast(pl.Float64, strict=False)

@@ -166,11 +166,11 @@ def _insert_organisations(session: Session, actor: Actor, names_by_code: dict[st
     audit.append(session, actor, "subject.register_many", object_type="subject", object_id=f"{ids[0]}-{ids[-1]}",
                  detail={"count": len(rows), "codes_sha256": hashlib.sha256("".join(names_by_code).encode()).hexdigest()})
     names = sorted({row["normalised_name"] for row in rows})
-    prefix_len = _duplicate_region_prefix(session)
+    prefix = func.substr(Subject.region_code, 1, _duplicate_region_prefix(session))  # one expression: PG groups by it
     for part in _in_batches(names):
-        groups = session.execute(select(Subject.normalised_name, func.substr(Subject.region_code, 1, prefix_len))
+        groups = session.execute(select(Subject.normalised_name, prefix)
                                  .where(Subject.normalised_name.in_(part), Subject.uscc.is_not(None))
-                                 .group_by(Subject.normalised_name, func.substr(Subject.region_code, 1, prefix_len))
+                                 .group_by(Subject.normalised_name, prefix)
                                  .having(func.count(Subject.id) > 1)).all()
         for normalised, region in groups:
             first = session.scalar(select(Subject).where(Subject.normalised_name == normalised,
@@ -186,7 +186,7 @@ def _attest_many(session: Session, wanted: set[tuple[int, str]], source: str) ->
     for part in _in_batches(ids):
         existing.update(session.execute(select(SubjectAttestation.subject_id, SubjectAttestation.name).where(
             SubjectAttestation.source == source, SubjectAttestation.registration_authority == "",
-            SubjectAttestation.subject_id.in_(part))).tuples())
+            SubjectAttestation.subject_id.in_(part))).all())
     now = utcnow()
     rows = [{"subject_id": subject_id, "source": source, "name": name, "registration_authority": "", "seen_at": now}
             for subject_id, name in sorted(wanted - existing)]
