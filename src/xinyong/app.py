@@ -127,12 +127,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from xinyong.feed.routes import router as feed_router
     from xinyong.ingest.routes import router as ingest_router
     from xinyong.policy.calendar_routes import router as calendar_router
+    from xinyong.quality.routes import router as quality_router
     from xinyong.policy.routes import router as policy_router
     from xinyong.records.routes import router as records_router
     from xinyong.subjects.routes import router as subjects_router
     from xinyong.web.routes import router as web_router
 
     for router in (web_router, access_pages, access_api, catalogue_router, subjects_router, records_router,
-                   ingest_router, feed_router, policy_router, calendar_router, audit_router):
+                   ingest_router, quality_router, feed_router, policy_router, calendar_router, audit_router):
         app.include_router(router)
     return app

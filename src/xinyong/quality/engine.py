@@ -26,13 +26,14 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import polars as pl
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -166,6 +167,14 @@ def _rows_transform(chunk: pl.DataFrame) -> pl.DataFrame:
 
 def _batches_transform(chunk: pl.DataFrame) -> pl.DataFrame:
     return chunk.with_columns(month=_local("created_at").dt.strftime(MONTH_FORMAT))
+
+
+def activity_span(session: Session) -> tuple[datetime, datetime] | None:
+    """When the first and the last record was received or batch submitted (None: nothing yet)."""
+    spans = [session.execute(select(func.min(Record.received_at), func.max(Record.received_at))).one(),
+             session.execute(select(func.min(IngestBatch.created_at), func.max(IngestBatch.created_at))).one()]
+    times = [at for span in spans for at in span if at is not None]
+    return (min(times), max(times)) if times else None
 
 
 # --- due dates ----------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ NAVIGATION: list[tuple[str, str, P]] = [
     ("赋码冲突", "/subjects/conflicts", P.SUBJECTS_CONFLICTS),
     ("信息归集", "/ingest", P.INGEST_READ),
     ("报送记录", "/records", P.RECORDS_SUBMIT),
+    ("质效评估", "/quality", P.QUALITY_READ),
     ("我的信用", "/me/credit", P.RECORDS_READ_OWN),
     ("机构服务", "/institution", P.INSTITUTION_PORTAL),
     ("用户管理", "/admin/users", P.USERS_MANAGE),
