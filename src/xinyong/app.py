@@ -127,8 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from xinyong.feed.routes import router as feed_router
     from xinyong.ingest.routes import router as ingest_router
     from xinyong.policy.calendar_routes import router as calendar_router
-    from xinyong.quality.routes import router as quality_router
     from xinyong.policy.routes import router as policy_router
+    from xinyong.quality.routes import router as quality_router
     from xinyong.records.routes import router as records_router
     from xinyong.subjects.routes import router as subjects_router
     from xinyong.web.routes import router as web_router

@@ -230,3 +230,7 @@ def list_conflicts(all_: bool = typer.Option(False, "--all", help="包括已处�
 def main(data_dir: Path | None = typer.Option(None, envvar="XINYONG_DATA_DIR", help="数据目录")) -> None:
     if data_dir is not None:
         os.environ["XINYONG_DATA_DIR"] = str(data_dir)
+
+
+if __name__ == "__main__":
+    app()

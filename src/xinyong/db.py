@@ -88,7 +88,10 @@ def get_engine(settings: Settings | None = None) -> Engine:
             engine = create_engine(url, echo=settings.echo_sql, connect_args={"check_same_thread": False})
             _configure_sqlite(engine)
         else:
-            engine = create_engine(url, echo=settings.echo_sql, pool_pre_ping=True)
+            # No server-side prepared statements: psycopg would switch to them after five executions,
+            # and generic plans for large IN lists (collection's chain look-ups) are far slower.
+            engine = create_engine(url, echo=settings.echo_sql, pool_pre_ping=True,
+                                   connect_args={"prepare_threshold": None})
         _engines[url] = engine
     return _engines[url]
 

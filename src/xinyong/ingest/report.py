@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ from xinyong.ingest.models import IngestBatch, IngestRow
 from xinyong.ingest.service import OUTCOME_LABELS
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 
 
 def neutralise(value: Any) -> str:
@@ -26,12 +28,8 @@ def neutralise(value: Any) -> str:
     if value is None:
         return ""
     text = str(value)
-    if text.startswith(_FORMULA_START):
-        try:
-            float(text)
-            return text
-        except ValueError:
-            return "'" + text
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
     return text
 
 
@@ -44,7 +42,7 @@ def report_rows(batch: IngestBatch, rows: Sequence[IngestRow]) -> tuple[list[str
         messages = "；".join(p["message"] for p in row.problems)
         table.append([neutralise(sent.get(c)) for c in columns]
                      + [str(row.row_number), OUTCOME_LABELS[row.outcome], codes, neutralise(messages)])
-    return [*columns, *NOTE_COLUMNS], table
+    return [*(neutralise(c) for c in columns), *NOTE_COLUMNS], table
 
 
 def as_csv(header: list[str], table: list[list[str]]) -> bytes:

@@ -176,19 +176,32 @@ def run_batch(factory: sessionmaker[Session], batch_id: int, *, chunk_rows: int 
         start, total = batch.processed_rows, batch.total_rows
     if progress:
         progress(start, total)
+    expected = start
     for chunk in source.chunks(start_row=start, chunk_rows=chunk_rows):
         with unit_of_work(factory) as session:
-            batch = get_batch(session, batch_id)
+            batch = _claim(session, batch_id)
+            if batch.processed_rows != expected:  # another runner took this batch further: leave it to it
+                return batch
             process_chunk(session, batch, chunk)
-            done = batch.processed_rows
+            expected = done = batch.processed_rows
         if progress:
             progress(done, total)
     with unit_of_work(factory) as session:
-        batch = get_batch(session, batch_id)
+        batch = _claim(session, batch_id)
+        if batch.status == "done" or batch.processed_rows != expected:
+            return batch
         batch.status, batch.finished_at = "done", utcnow()
         audit.append(session, _batch_actor(session, batch), "ingest.finish", object_type="ingest_batch",
                      object_id=batch.id, detail=_counts(batch))
         return batch
+
+
+def _claim(session: Session, batch_id: int) -> IngestBatch:
+    """The batch row, locked until this chunk commits (SQLite: the transaction already holds the write lock)."""
+    batch = session.scalar(select(IngestBatch).where(IngestBatch.id == batch_id).with_for_update())
+    if batch is None:
+        raise NotFound("BATCH_NOT_FOUND", f"报送批次不存在：{batch_id}")
+    return batch
 
 
 def _count_rows(session: Session, batch: IngestBatch, source: readers.SourceFile) -> bool:

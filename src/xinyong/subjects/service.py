@@ -132,7 +132,8 @@ def resolve_organisations(session: Session, actor: Actor, pairs: set[tuple[str, 
                           source: str) -> dict[str, tuple[int, str]]:
     """Bulk form of ``register_organisation`` for collection: (code, name) pairs → code → (id, registry name).
 
-    Codes must already be valid. Unknown codes are registered under the first name given; every
+    Codes must already be valid. Unknown codes are registered under one of the names given (the
+    first in sort order, so the outcome does not depend on row order); every
     (subject, source, name) is attested; a code reported under a name other than the registry's
     is checked for 一码多赋 and new subjects for 重复赋码. One audit entry covers the registrations.
     The caller compares names to flag rows whose name does not match the registry.

@@ -1,0 +1,5 @@
+"""``python -m xinyong``: the command line."""
+
+from xinyong.cli import app
+
+app()
