@@ -208,7 +208,7 @@ def _count_rows(session: Session, batch: IngestBatch, source: readers.SourceFile
     """Read the whole file once before importing: a structural fault anywhere refuses the file
     before any row of it becomes visible."""
     try:
-        batch.total_rows = sum(chunk.height for chunk in source.chunks(chunk_rows=200_000))
+        batch.total_rows = sum(chunk.height for chunk in source.chunks(chunk_rows=50_000))
     except DomainError as error:
         batch.status, batch.error_code, batch.error_message = "failed", error.code, error.message[:1000]
         audit.append(session, _batch_actor(session, batch), "ingest.refuse", object_type="ingest_batch",

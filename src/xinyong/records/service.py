@@ -124,13 +124,18 @@ class Head:
 
 
 def chain_heads(session: Session, department_id: int, item_code: str, keys: set[ChainKey]) -> dict[ChainKey, Head]:
-    """The newest fact of each chain named in ``keys`` (bulk form of the look-up ``submit`` does)."""
+    """The newest fact of each chain named in ``keys`` (bulk form of the look-up ``submit`` does).
+
+    Both IN lists sit on columns of the chain index (department, item, subject, natural key), so
+    each look-up is an index search and the cost does not grow with the records already stored.
+    """
     heads: dict[ChainKey, Head] = {}
-    natural_keys = sorted({natural_key for _, natural_key in keys})
-    for start in range(0, len(natural_keys), 900):
+    pairs = sorted(keys)
+    for start in range(0, len(pairs), 400):
         rows = session.execute(select(Record.id, Record.subject_id, Record.natural_key, Record.content_hash, Record.kind)
                                .where(Record.department_id == department_id, Record.item_code == item_code,
-                                      Record.natural_key.in_(natural_keys[start:start + 900]))
+                                      Record.subject_id.in_({s for s, _ in pairs[start:start + 400]}),
+                                      Record.natural_key.in_({k for _, k in pairs[start:start + 400]}))
                                .order_by(Record.id))
         for record_id, subject_id, natural_key, digest, kind in rows:
             if (subject_id, natural_key) in keys:
