@@ -20,13 +20,13 @@ class Record(Base):
     """
 
     __tablename__ = "records"
-    __table_args__ = (Index("ix_records_chain", "department_id", "item_code", "subject_id", "natural_key"),)
+    __table_args__ = (Index("ix_records_chain", "department_id", "item_code", "natural_key", "subject_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
     item_code: Mapped[str] = mapped_column(String(40), index=True)
     item_version_id: Mapped[int] = mapped_column(ForeignKey("catalogue_item_versions.id"))
-    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))  # indexed by ix_records_chain
     kind: Mapped[str] = mapped_column(String(12), default="original")
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), index=True)
     natural_key: Mapped[str] = mapped_column(String(300))

@@ -126,20 +126,19 @@ class Head:
 def chain_heads(session: Session, department_id: int, item_code: str, keys: set[ChainKey]) -> dict[ChainKey, Head]:
     """The newest fact of each chain named in ``keys`` (bulk form of the look-up ``submit`` does).
 
-    Both IN lists sit on columns of the chain index (department, item, subject, natural key), so
-    each look-up is an index search and the cost does not grow with the records already stored.
+    The chain index leads with (department, item, natural key), so each look-up is an index search
+    and the cost does not grow with the records already stored; the subject is checked here.
     """
     heads: dict[ChainKey, Head] = {}
     pairs = sorted(keys)
     for start in range(0, len(pairs), 400):
         rows = session.execute(select(Record.id, Record.subject_id, Record.natural_key, Record.content_hash, Record.kind)
                                .where(Record.department_id == department_id, Record.item_code == item_code,
-                                      Record.subject_id.in_({s for s, _ in pairs[start:start + 400]}),
-                                      Record.natural_key.in_({k for _, k in pairs[start:start + 400]}))
-                               .order_by(Record.id))
+                                      Record.natural_key.in_({k for _, k in pairs[start:start + 400]})))
         for record_id, subject_id, natural_key, digest, kind in rows:
-            if (subject_id, natural_key) in keys:
-                heads[(subject_id, natural_key)] = Head(record_id, digest, kind)
+            key = (subject_id, natural_key)
+            if key in keys and (key not in heads or heads[key].id < record_id):
+                heads[key] = Head(record_id, digest, kind)
     return heads
 
 

@@ -262,10 +262,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_records")),
     )
     op.create_index(op.f("ix_records_decision_date"), "records", ["decision_date"], unique=False)
-    op.create_index(op.f("ix_records_department_id"), "records", ["department_id"], unique=False)
     op.create_index(op.f("ix_records_item_code"), "records", ["item_code"], unique=False)
     op.create_index(
-        "ix_records_chain", "records", ["department_id", "item_code", "subject_id", "natural_key"], unique=False
+        "ix_records_chain", "records", ["department_id", "item_code", "natural_key", "subject_id"], unique=False
     )
     op.create_index(op.f("ix_records_subject_id"), "records", ["subject_id"], unique=False)
     op.create_index(op.f("ix_records_supersedes_id"), "records", ["supersedes_id"], unique=False)
