@@ -106,9 +106,12 @@ def floor(settings: Settings) -> tuple[float, int]:
     with engine.connect() as connection:
         columns = [c.name for c in Base.metadata.tables["records"].columns]
         rows = connection.execute(text(f"SELECT {', '.join(columns)} FROM records ORDER BY id")).all()
-    with engine.begin() as connection:  # ingest_rows reference records: remove them first
-        connection.execute(text("DELETE FROM ingest_rows"))
-        connection.execute(text("DELETE FROM records"))
+    with engine.begin() as connection:  # ingest_rows reference records: remove them together
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("TRUNCATE ingest_rows, records"))
+        else:
+            connection.execute(text("DELETE FROM ingest_rows"))
+            connection.execute(text("DELETE FROM records"))
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
