@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from xinyong import clock
@@ -176,7 +176,7 @@ def run_batch(factory: sessionmaker[Session], batch_id: int, *, chunk_rows: int 
         start, total = batch.processed_rows, batch.total_rows
     if progress:
         progress(start, total)
-    expected = start
+    expected, chunks = start, 0
     for chunk in source.chunks(start_row=start, chunk_rows=chunk_rows):
         with unit_of_work(factory) as session:
             batch = _claim(session, batch_id)
@@ -184,6 +184,8 @@ def run_batch(factory: sessionmaker[Session], batch_id: int, *, chunk_rows: int 
                 return batch
             process_chunk(session, batch, chunk)
             expected = done = batch.processed_rows
+            chunks += 1
+            _refresh_statistics(session, chunks)
         if progress:
             progress(done, total)
     with unit_of_work(factory) as session:
@@ -194,6 +196,14 @@ def run_batch(factory: sessionmaker[Session], batch_id: int, *, chunk_rows: int 
         audit.append(session, _batch_actor(session, batch), "ingest.finish", object_type="ingest_batch",
                      object_id=batch.id, detail=_counts(batch))
         return batch
+
+
+def _refresh_statistics(session: Session, chunks: int) -> None:
+    """PostgreSQL plans chain look-ups from table statistics; a large import outruns autovacuum,
+    and with stale statistics the planner scans instead of using the chain index. Refresh them
+    after chunks 1, 2, 4, 8, … of an import (SQLite plans without statistics)."""
+    if session.get_bind().dialect.name == "postgresql" and chunks & (chunks - 1) == 0:
+        session.execute(text("ANALYZE records, subjects, subject_attestations"))
 
 
 def _claim(session: Session, batch_id: int) -> IngestBatch:
