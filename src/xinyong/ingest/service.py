@@ -345,6 +345,7 @@ def _flag_late(session: Session, item_code: str, fields: list[dict[str, Any]], c
     if limit is None:
         return
     calendar = calendar_service.working_calendar(session)
+    decision_field = next((f["name"] for f in fields if f.get("decision_date")), "")
     due_by_date: dict[date, date] = {}
     for c in candidates:
         decided = decision_date_of(fields, c.payload)
@@ -355,7 +356,7 @@ def _flag_late(session: Session, item_code: str, fields: list[dict[str, Any]], c
         due = due_by_date[decided]
         if today > due:
             late = calendar.working_days_between(due, today)
-            c.flags.append(FieldProblem("__decision_date", "LATE_SUBMISSION",
+            c.flags.append(FieldProblem(decision_field, "LATE_SUBMISSION",
                                         f"决定日期{decided.isoformat()}，应于{due.isoformat()}前报送（{limit}个工作日），"
                                         f"已逾期{late}个工作日"))
 
