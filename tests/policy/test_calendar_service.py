@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -10,9 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.support.world import PASSWORD, World
 from xinyong.actor import Actor
-from xinyong.app import create_app
 from xinyong.audit import service as audit_service
 from xinyong.audit.models import AuditEntry
 from xinyong.config import Settings
@@ -194,25 +192,8 @@ def test_an_unnamed_rest_weekend_is_accepted(seeded: Session) -> None:
 
 
 @pytest.fixture
-def calendar_client(settings: Settings, world: World) -> Iterator[Callable[[str], TestClient]]:
-    """Like ``client_for``, on an app that surely includes the calendar router."""
-    app = create_app(settings)
-    if not any(getattr(route, "path", None) == "/admin/calendar" for route in app.routes):
-        app.include_router(router)
-    clients: list[TestClient] = []
-
-    def make(role: str) -> TestClient:
-        client = TestClient(app)
-        clients.append(client)
-        if role != "public":
-            response = client.post("/login", data={"username": world.usernames[role], "password": PASSWORD},
-                                   follow_redirects=False)
-            assert response.status_code == 303, response.text
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
+def calendar_client(client_for: Callable[[str], TestClient]) -> Callable[[str], TestClient]:
+    return client_for
 
 
 def test_every_calendar_route_declares_its_permission() -> None:

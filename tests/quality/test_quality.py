@@ -31,11 +31,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.support.world import PASSWORD, World
+from tests.support.world import PASSWORD
 from xinyong import clock
 from xinyong.access import service as access
 from xinyong.actor import Actor
-from xinyong.app import create_app
 from xinyong.config import Settings
 from xinyong.db import session_factory
 from xinyong.errors import Invalid
@@ -44,7 +43,6 @@ from xinyong.ingest.models import IngestBatch
 from xinyong.policy import service as policy
 from xinyong.quality import engine
 from xinyong.quality import service as quality
-from xinyong.quality.routes import router
 from xinyong.records import service as records
 from xinyong.records.schemas import SubjectRef
 from xinyong.subjects import uscc
@@ -292,23 +290,9 @@ def test_an_empty_database_gives_no_rows(seeded: Session) -> None:
 # --- web ----------------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def client_as(settings: Settings, world: World, scenario: Scenario) -> Iterator[Callable[[str], TestClient]]:
-    app = create_app(settings)
-    if not any(getattr(route, "path", "") == "/quality" for route in app.routes):
-        app.include_router(router)  # until app.py mounts it
-    clients: list[TestClient] = []
-
-    def make(role: str) -> TestClient:
-        client = TestClient(app)
-        clients.append(client)
-        response = client.post("/login", data={"username": world.usernames[role], "password": PASSWORD},
-                               follow_redirects=False)
-        assert response.status_code == 303, response.text
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
+def client_as(client_for: Callable[[str], TestClient], scenario: Scenario) -> Callable[[str], TestClient]:
+    """Logged-in clients on the scenario's data."""
+    return client_for
 
 
 def test_the_page_shows_the_ranking_and_charts_to_the_authority(client_as: Callable[[str], TestClient]) -> None:
