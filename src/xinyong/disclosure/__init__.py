@@ -1,0 +1,1 @@
+"""Public disclosure (社会公开) of credit information."""
