@@ -7,6 +7,8 @@ All times are timezone-aware and shown in Asia/Shanghai.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -39,6 +41,18 @@ def advance(delta: timedelta) -> None:
         _frozen += delta
     else:
         _offset += delta
+
+
+@contextmanager
+def pinned(at: datetime) -> Iterator[None]:
+    """Run a block at ``at`` (e.g. back-dated demo data), then restore whatever the clock was."""
+    global _frozen
+    previous = _frozen
+    freeze(at)
+    try:
+        yield
+    finally:
+        _frozen = previous
 
 
 def reset() -> None:

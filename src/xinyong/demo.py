@@ -20,7 +20,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ from xinyong import clock
 from xinyong.access import service as access
 from xinyong.access.models import Department, Institution, User
 from xinyong.actor import Actor
+from xinyong.catalogue import service as catalogue
 from xinyong.config import get_settings
 from xinyong.errors import DomainError
 from xinyong.records import service as records
@@ -460,6 +462,9 @@ class _Generator:
         self.session = session
         self.rng = random.Random(seed)
         self.today = clock.today()
+        self.started_at = clock.now()
+        self.history_starts = self.today - timedelta(days=3 * 365)  # the platform has run for three years
+        self.decision_fields: dict[str, str | None] = {}
         self.window_start = add_years(self.today, -3) + timedelta(days=1)
         self.secret = get_settings().person_id_secret
         self.departments: dict[str, Department] = {}
@@ -789,7 +794,22 @@ class _Generator:
                         region=district.code, citizen_id=self.citizen_id(district, birth, male),
                         registered_on=birth + timedelta(days=18 * 365))
 
+    def _moment(self, day: date) -> datetime:
+        """A working-hours moment on ``day``, never before the demo's history starts nor after now."""
+        day = min(max(day, self.history_starts), self.today)
+        at = datetime.combine(day, clock_time(9 + self.rng.randrange(8), self.rng.randrange(60)), clock.SHANGHAI)
+        return min(at, self.started_at)
+
+    def _received(self, decided: date) -> datetime:
+        """When a department sent a record: mostly within a week of the decision, some late."""
+        delay = self.weighted({"1": 70, "12": 20, "40": 10})
+        return self._moment(decided + timedelta(days=self.rng.randint(1, int(delay) + 6)))
+
     def register(self, profile: _Profile) -> None:
+        with clock.pinned(self._moment(profile.registered_on or self.history_starts)):
+            self._register(profile)
+
+    def _register(self, profile: _Profile) -> None:
         if profile.kind == "natural_person":
             assert profile.citizen_id is not None
             registry.register_person(self.session, self.actors["admin"], profile.citizen_id, profile.name,
@@ -811,9 +831,15 @@ class _Generator:
         department = self.departments[sector]
         ref = (SubjectRef(uscc=profile.code, name=name or profile.name) if profile.code
                else SubjectRef(citizen_id=profile.citizen_id, name=name or profile.name))
+        if item not in self.decision_fields:
+            fields = catalogue.get_item(self.session, item).version.fields
+            self.decision_fields[item] = next((f["name"] for f in fields if f.get("decision_date")), None)
+        field_name = self.decision_fields[item]
+        decided = date.fromisoformat(payload[field_name]) if field_name and payload.get(field_name) else self.today
         try:
-            result = records.submit(self.session, self.actors[sector], item, ref, payload,
-                                    department_id=department.id, department_code=department.code)
+            with clock.pinned(self._received(decided)):
+                result = records.submit(self.session, self.actors[sector], item, ref, payload,
+                                        department_id=department.id, department_code=department.code)
         except DomainError as error:  # a generator bug: fail loudly with the payload
             raise RuntimeError(f"demo record {item} for {profile.name} rejected: {error}; {payload}") from error
         self.outcomes[result.outcome] += 1
