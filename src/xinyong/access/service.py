@@ -21,7 +21,7 @@ from xinyong.access.permissions import ROLE_PERMISSIONS, Role
 from xinyong.actor import Actor
 from xinyong.audit import service as audit
 from xinyong.db import utcnow
-from xinyong.errors import Conflict, Invalid, NotAuthenticated, NotFound
+from xinyong.errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
@@ -78,6 +78,13 @@ def get_department(session: Session, department_id: int) -> Department:
     if department is None:
         raise NotFound("DEPARTMENT_NOT_FOUND", f"部门不存在：{department_id}")
     return department
+
+
+def department_of(session: Session, actor: Actor) -> Department:
+    """The department a submitting actor acts for; only department accounts submit."""
+    if actor.department_id is None:
+        raise Forbidden("DEPARTMENT_REQUIRED", "只有数据提供部门的账号可以报送信用信息")
+    return get_department(session, actor.department_id)
 
 
 def departments(session: Session) -> list[Department]:

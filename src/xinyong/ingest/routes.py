@@ -109,7 +109,7 @@ def records_api(body: RecordsBatchIn, request: Request, actor: Actor = Depends(r
     session.commit()
     if batch.status == "pending":
         batch = service.run_batch(request.app.state.session_factory, batch.id)
-    return _out(service.get_batch(session, batch.id)) if batch.status != "done" else _out(batch)
+    return _out(batch)
 
 
 @router.get("/api/v1/ingest/batches/{batch_id}", summary="报送批次状态")
@@ -199,7 +199,7 @@ def error_report(batch_id: int, kind: str, actor: Actor = Depends(require(P.INGE
 @router.get("/ingest/mappings/{item}", include_in_schema=False)
 def mapping_page(item: str, request: Request, actor: Actor = Depends(require(P.RECORDS_SUBMIT)),
                  session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
-    department = service.department_of(session, actor)
+    department = access.department_of(session, actor)
     entry = catalogue.get_item(session, item)
     return render(request, "ingest_mapping.html", title="列映射", entry=entry,
                   saved=service.saved_mapping(session, department.id, item), identity=mapping.IDENTITY_LABELS)

@@ -24,14 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from xinyong import clock
 from xinyong.access import service as access
-from xinyong.access.models import Department
 from xinyong.actor import Actor
 from xinyong.audit import service as audit
 from xinyong.catalogue import service as catalogue
 from xinyong.catalogue.validation import FieldProblem, check_payload, decision_date_of
 from xinyong.config import get_settings
 from xinyong.db import RawJSON, bulk_insert, unit_of_work, utcnow
-from xinyong.errors import DomainError, Forbidden, NotFound
+from xinyong.errors import DomainError, Forbidden, Invalid, NotFound
 from xinyong.ingest import mapping, readers
 from xinyong.ingest.models import ColumnMapping, IngestBatch, IngestRow
 from xinyong.ingest.validate import FAST_OK, fast_validate
@@ -66,12 +65,6 @@ class ChunkResult:
 
 # --- submitting ----------------------------------------------------------------------------------
 
-def department_of(session: Session, actor: Actor) -> Department:
-    if actor.department_id is None:
-        raise Forbidden("DEPARTMENT_REQUIRED", "只有数据提供部门的账号可以报送信用信息")
-    return access.get_department(session, actor.department_id)
-
-
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -98,13 +91,11 @@ def saved_mapping(session: Session, department_id: int, item_code: str) -> dict[
 
 def save_mapping(session: Session, actor: Actor, item_code: str, columns: dict[str, str]) -> ColumnMapping:
     """Remember how this department's columns map to the item's fields ("" ignores a column)."""
-    department = department_of(session, actor)
+    department = access.department_of(session, actor)
     entry = catalogue.get_item(session, item_code)
     valid = {f["name"] for f in entry.version.fields} | set(mapping.IDENTITY_LABELS) | {mapping.IGNORED}
     wrong = [target for target in columns.values() if target not in valid]
     if wrong:
-        from xinyong.errors import Invalid
-
         raise Invalid("MAPPING_TARGET_UNKNOWN", f"映射目标字段不存在：{'、'.join(wrong)}", field="mapping")
     row = session.scalar(select(ColumnMapping).where(ColumnMapping.department_id == department.id,
                                                      ColumnMapping.item_code == item_code))
@@ -127,7 +118,7 @@ def submit_file(session: Session, actor: Actor, item_code: str, path: Path, file
     returned as it is (nothing new is created); one refused for its structure is checked again (the
     department may have saved a column mapping since).
     """
-    department = department_of(session, actor)
+    department = access.department_of(session, actor)
     entry = catalogue.get_item(session, item_code)
     sha = file_sha256(path)
     batch = session.scalar(select(IngestBatch).where(IngestBatch.department_id == department.id,

@@ -9,7 +9,6 @@ from xinyong.access import service as access
 from xinyong.access.permissions import P
 from xinyong.actor import Actor
 from xinyong.catalogue import service as catalogue
-from xinyong.errors import Forbidden
 from xinyong.records import service
 from xinyong.records.schemas import RecordIn, RecordOut, RevocationIn, SubmissionOut
 from xinyong.subjects import service as subjects
@@ -20,16 +19,10 @@ router = APIRouter(tags=["信用记录"])
 PER_PAGE = 30
 
 
-def _department(session: Session, actor: Actor):  # type: ignore[no-untyped-def]
-    if actor.department_id is None:
-        raise Forbidden("DEPARTMENT_REQUIRED", "只有数据提供部门的账号可以报送信用记录")
-    return access.get_department(session, actor.department_id)
-
-
 @router.post("/api/v1/records", summary="报送一条信用记录", status_code=201)
 def submit_api(body: RecordIn, actor: Actor = Depends(require(P.RECORDS_SUBMIT)),
                session: Session = Depends(get_db)) -> SubmissionOut:
-    department = _department(session, actor)
+    department = access.department_of(session, actor)
     result = service.submit(session, actor, body.item, body.subject, body.payload, department_id=department.id,
                             department_code=department.code)
     return SubmissionOut(created=result.created, outcome=result.outcome, record=RecordOut.model_validate(result.record))
@@ -66,7 +59,7 @@ def own_records_api(actor: Actor = Depends(require(P.RECORDS_READ_OWN)),
 @router.get("/records", include_in_schema=False)
 def department_records_page(request: Request, page: int = Query(1, ge=1), actor: Actor = Depends(require(P.RECORDS_SUBMIT)),
                             session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
-    department = _department(session, actor)
+    department = access.department_of(session, actor)
     rows, total = service.list_for_department(session, department.id, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     names = catalogue.item_names(session)
     return render(request, "records_department.html", title="报送记录", department=department, rows=rows, total=total,

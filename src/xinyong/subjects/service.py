@@ -166,18 +166,8 @@ def _insert_organisations(session: Session, actor: Actor, names_by_code: dict[st
     bulk_insert(session, Subject.__table__, rows)
     audit.append(session, actor, "subject.register_many", object_type="subject", object_id=f"{ids[0]}-{ids[-1]}",
                  detail={"count": len(rows), "codes_sha256": hashlib.sha256("".join(names_by_code).encode()).hexdigest()})
-    names = sorted({row["normalised_name"] for row in rows})
-    prefix = func.substr(Subject.region_code, 1, _duplicate_region_prefix(session))  # one expression: PG groups by it
-    for part in _in_batches(names):
-        groups = session.execute(select(Subject.normalised_name, prefix)
-                                 .where(Subject.normalised_name.in_(part), Subject.uscc.is_not(None))
-                                 .group_by(Subject.normalised_name, prefix)
-                                 .having(func.count(Subject.id) > 1)).all()
-        for normalised, region in groups:
-            first = session.scalar(select(Subject).where(Subject.normalised_name == normalised,
-                                                         Subject.region_code.startswith(region)).limit(1))
-            if first is not None:
-                _check_duplicate_code(session, first)
+    for part in _in_batches(sorted({row["normalised_name"] for row in rows})):
+        _check_duplicate_groups(session, part)
     return {row["uscc"]: (row["id"], row["normalised_name"]) for row in rows}
 
 
@@ -281,18 +271,24 @@ def detect_conflicts(session: Session, subject: Subject) -> None:
     _check_code_conflict(session, subject)
 
 
-def scan_conflicts(session: Session) -> int:
-    """Re-check the whole registry with two grouped queries; returns how many cases are listed."""
-    prefix_len = _duplicate_region_prefix(session)
-    prefix = func.substr(Subject.region_code, 1, prefix_len)
-    suspects = session.execute(select(Subject.normalised_name, prefix).where(Subject.uscc.is_not(None))
-                               .group_by(Subject.normalised_name, prefix)
-                               .having(func.count(Subject.id) > 1)).all()
-    for normalised, region in suspects:
+def _check_duplicate_groups(session: Session, names: list[str] | None = None) -> None:
+    """List 重复赋码 for every (name, region prefix) group holding several codes — among ``names``,
+    or over the whole registry."""
+    prefix = func.substr(Subject.region_code, 1, _duplicate_region_prefix(session))  # one expression: PG groups by it
+    query = (select(Subject.normalised_name, prefix).where(Subject.uscc.is_not(None))
+             .group_by(Subject.normalised_name, prefix).having(func.count(Subject.id) > 1))
+    if names is not None:
+        query = query.where(Subject.normalised_name.in_(names))
+    for normalised, region in session.execute(query).all():
         first = session.scalar(select(Subject).where(Subject.normalised_name == normalised,
                                                      Subject.region_code.startswith(region)).limit(1))
         if first is not None:
             _check_duplicate_code(session, first)
+
+
+def scan_conflicts(session: Session) -> int:
+    """Re-check the whole registry with two grouped queries; returns how many cases are listed."""
+    _check_duplicate_groups(session)
     multi = session.scalars(select(SubjectAttestation.subject_id).group_by(SubjectAttestation.subject_id)
                             .having(func.count(SubjectAttestation.id) > 1)).all()
     for subject_id in multi:
