@@ -33,7 +33,8 @@ def head_revision(settings: Settings) -> str:
 def schema_differences(settings: Settings) -> list[Any]:
     import_all_models()
     with get_engine(settings).connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                                 "include_object": migrate.include_object})
         return list(compare_metadata(context, Base.metadata))
 
 

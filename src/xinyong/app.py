@@ -17,7 +17,8 @@ from xinyong.actor import Actor
 from xinyong.audit import service as audit
 from xinyong.config import Settings, get_settings, use_settings
 from xinyong.db import session_factory
-from xinyong.errors import DomainError, Forbidden, NotAuthenticated
+from xinyong.errors import DomainError, Forbidden, NotAuthenticated, RateLimited
+from xinyong.web.ratelimit import RateLimiter
 from xinyong.web.templating import render
 
 log = logging.getLogger("xinyong")
@@ -45,12 +46,16 @@ async def domain_error(request: Request, error: DomainError) -> Response:
     log.info("refused %s %s: %s", request.method, request.url.path, error)
     if isinstance(error, NotAuthenticated | Forbidden) and error.code != "AUTH_FAILED":
         _record_denial(request, error)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else {}
     if _wants_json(request):
-        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        if error.status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
         return JSONResponse({"error": error.as_dict()}, status_code=error.status, headers=headers)
     if isinstance(error, NotAuthenticated) and error.code == "AUTH_REQUIRED":
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-    return render(request, "error.html", status_code=error.status, error=error)
+    response = render(request, "error.html", status_code=error.status, error=error)
+    response.headers.update(headers)
+    return response
 
 
 async def validation_error(request: Request, error: RequestValidationError) -> Response:
@@ -101,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="公共信用信息平台：归集、存储、评价、应用、退出（采存评用退）。",
                   docs_url=None, redoc_url=None)
     app.state.session_factory = session_factory(settings)
+    app.state.public_rate_limiter = RateLimiter(settings.public_rate_limit) if settings.public_rate_limit else None
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.middleware("http")
@@ -124,6 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from xinyong.access.routes import pages as access_pages
     from xinyong.audit.routes import router as audit_router
     from xinyong.catalogue.routes import router as catalogue_router
+    from xinyong.disclosure.routes import api as disclosure_api
+    from xinyong.disclosure.routes import pages as disclosure_pages
     from xinyong.feed.routes import router as feed_router
     from xinyong.ingest.routes import router as ingest_router
     from xinyong.policy.calendar_routes import router as calendar_router
@@ -133,7 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from xinyong.subjects.routes import router as subjects_router
     from xinyong.web.routes import router as web_router
 
-    for router in (web_router, access_pages, access_api, catalogue_router, subjects_router, records_router,
+    for router in (web_router, disclosure_pages, disclosure_api, access_pages, access_api, catalogue_router, subjects_router, records_router,
                    ingest_router, quality_router, feed_router, policy_router, calendar_router, audit_router):
         app.include_router(router)
     return app

@@ -37,13 +37,26 @@ def _seed() -> tuple[int, int]:
     with session_scope() as session:
         parameters = policy.seed(session)
         items = catalogue.seed(session, Actor.system("初始化"))
+    _fill_publication_windows()
     return parameters, items
+
+
+def _fill_publication_windows() -> None:
+    """Records stored before publication windows existed get theirs (idempotent, quick when none)."""
+    from xinyong.records import service as records
+
+    with session_scope() as session:
+        filled = records.fill_publication_windows(session)
+    if filled:
+        console.print(f"已为 {filled} 条既有信用记录计算公示期限")
 
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head", help="目标版本")) -> None:
     """升级数据库结构到指定版本（默认最新）。"""
     migrate.upgrade(get_settings(), revision)
+    if revision == "head":
+        _fill_publication_windows()
     console.print(f"数据库已升级到 [bold]{migrate.current(get_settings())}[/]")
 
 

@@ -61,6 +61,11 @@ def reset() -> None:
     _offset = timedelta(0)
 
 
+def start_of(day: date) -> datetime:
+    """Midnight at the start of ``day`` in Shanghai: when a date-bounded period begins or ends."""
+    return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
+
+
 def local(at: datetime) -> datetime:
     """``at`` in Shanghai time; naive database values are UTC."""
     if at.tzinfo is None:

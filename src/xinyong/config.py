@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     jurisdiction_name: str = "示范市"
     jurisdiction_code: str = "320100"
     session_hours: int = 8
+    public_rate_limit: int = Field(default=120, ge=0,
+                                   description="Public API requests per minute per client (IP or token); 0 = off")
     echo_sql: bool = False
 
     @property

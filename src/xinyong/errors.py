@@ -46,3 +46,13 @@ class NotAuthenticated(DomainError):
 
 class Forbidden(DomainError):
     status = 403
+
+
+class RateLimited(DomainError):
+    """Too many requests from one client; ``retry_after`` seconds until the next is admitted."""
+
+    status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("RATE_LIMITED", f"请求过于频繁，请{retry_after}秒后再试", retry_after=retry_after)
+        self.retry_after = retry_after

@@ -23,6 +23,19 @@ from xinyong.db import get_engine
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+# Search structures made by migration 0005 outside the models (FTS5 table and its shadow tables on
+# SQLite, pg_trgm indexes on PostgreSQL): schema comparison must not mistake them for strays.
+SEARCH_OBJECT_PREFIX = "subject_search"
+SEARCH_INDEX_SUFFIX = "_trgm"
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Alembic ``include_object`` hook: leave the search structures out of autogenerate."""
+    if type_ == "table" and reflected and (name or "").startswith(SEARCH_OBJECT_PREFIX):
+        return False
+    return not (type_ == "index" and reflected and (name or "").endswith(SEARCH_INDEX_SUFFIX))
+
+
 def alembic_config(settings: Settings, connection: Connection | None = None) -> Config:
     """An Alembic configuration for ``settings``' database, optionally bound to ``connection``."""
     config = Config()

@@ -110,7 +110,7 @@ class PgCluster:
 
     def _initdb(self) -> None:
         self._run(str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "--auth=trust",
-                  f"--username={SERVER_USER}", "--encoding=UTF8", "--no-locale", "--no-sync",
+                  f"--username={SERVER_USER}", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
                   "--no-instructions")
 
     def _pg_ctl_start(self) -> None:

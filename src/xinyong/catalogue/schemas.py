@@ -28,6 +28,8 @@ class FieldSpec(BaseModel):
     max_length: int | None = Field(default=None, gt=0)
     pattern: str | None = None
     personal: bool = Field(default=False, description="个人隐私信息：不得进入评价，公开时脱敏")
+    mask: Literal["id", "phone", "name"] | None = Field(
+        default=None, description="个人信息公开时的脱敏方式：id 证件号码、phone 电话、name 姓名；不填则不公开")
     decision_date: bool = Field(default=False, description="作为记录的决定日期")
     aliases: list[str] = Field(default_factory=list, description="其他常见列名")
 

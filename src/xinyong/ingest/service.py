@@ -365,6 +365,7 @@ def _to_records(session: Session, batch: IngestBatch, entry: catalogue.Item, dep
     heads: dict[records.ChainKey, records.Head] = records.chain_heads(
         session, department_id, batch.item_code, {(s, k) for _, s, k, _, _ in keyed})
     received = utcnow()
+    periods = records.publication_periods(session)
     pending_ids = iter(range(-1, -len(keyed) - 2, -1))  # placeholders until insert_many assigns ids
     for c, subject_id, natural_key, digest, canonical in keyed:
         head = heads.get((subject_id, natural_key))
@@ -374,12 +375,16 @@ def _to_records(session: Session, batch: IngestBatch, entry: catalogue.Item, dep
             continue
         kind = "correction" if live else "original"
         placeholder = next(pending_ids)
+        decided = decision_date_of(version.fields, c.payload)
+        subject_kind = subjects.kind_for_code(session, c.code) if c.code else "natural_person"
         result.records.append({
             "subject_id": subject_id, "item_code": batch.item_code, "item_version_id": version.id,
             "department_id": department_id, "kind": kind, "supersedes_id": head.id if live and head else None,
             "natural_key": natural_key, "content_hash": digest, "payload": RawJSON(canonical), "severity": version.severity,
-            "decision_date": decision_date_of(version.fields, c.payload), "received_at": received, "reason": "",
-            "submitted_by": batch.submitted_by, "batch_id": batch.id, "source_row": c.row, "_placeholder": placeholder})
+            "decision_date": decided, "received_at": received, "reason": "", "submitted_by": batch.submitted_by,
+            "batch_id": batch.id, "source_row": c.row, "_placeholder": placeholder,
+            **records.publication_fields(version, severity=version.severity, decision_date=decided, payload=c.payload,
+                                         subject_kind=subject_kind, periods=periods)})
         heads[(subject_id, natural_key)] = records.Head(placeholder, digest, kind)
         outcome = "flagged" if c.flags else ("correction" if live else "accepted")
         _account(result, c.row, outcome, c.flags, record_id=placeholder, plain=outcome == "accepted")

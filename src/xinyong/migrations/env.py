@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from xinyong.db import Base, import_all_models
+from xinyong.migrate import include_object
 
 import_all_models()
 target_metadata = Base.metadata
@@ -42,6 +43,7 @@ def _options(dialect_name: str) -> dict[str, Any]:
         "render_as_batch": dialect_name == "sqlite",
         "render_item": render_item,
         "compare_type": True,
+        "include_object": include_object,
     }
 
 

@@ -17,10 +17,16 @@ class Record(Base):
     ``kind`` is ``original``, ``correction`` (replaces the payload of ``supersedes_id``) or
     ``revocation`` (withdraws ``supersedes_id``). The current view is derived: a record is current
     when nothing supersedes it and it is not itself a revocation.
+
+    Publication (公示) is fixed when the fact is stored, from its catalogue item version, severity,
+    payload and subject (``disclosure.publication``): ``published`` says whether the public ever
+    sees it, from ``publication_starts_at`` up to but not including ``publication_ends_at``. Readers
+    compare those with the clock at read time, so publication ends without anyone acting.
     """
 
     __tablename__ = "records"
-    __table_args__ = (Index("ix_records_chain", "department_id", "item_code", "natural_key", "subject_id"),)
+    __table_args__ = (Index("ix_records_chain", "department_id", "item_code", "natural_key", "subject_id"),
+                      Index("ix_records_public_list", "item_code", "published", "decision_date"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
@@ -39,3 +45,6 @@ class Record(Base):
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"), index=True)
     source_row: Mapped[int | None]  # the row of the batch's file it came from
+    published: Mapped[bool | None]  # 是否向社会公示; None: stored before windows existed, not yet computed
+    publication_starts_at: Mapped[datetime | None]
+    publication_ends_at: Mapped[datetime | None]  # exclusive; None: no end (守信/中性 information)

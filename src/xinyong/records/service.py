@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from xinyong import clock
@@ -23,7 +24,9 @@ from xinyong.catalogue import service as catalogue
 from xinyong.catalogue.validation import FieldProblem, check_payload, decision_date_of
 from xinyong.config import get_settings
 from xinyong.db import allocate_ids, bulk_insert, utcnow
+from xinyong.disclosure import publication
 from xinyong.errors import Forbidden, Invalid, NotFound
+from xinyong.policy import service as policy
 from xinyong.records.models import Record
 from xinyong.records.schemas import SubjectRef
 from xinyong.subjects import service as subjects
@@ -66,6 +69,47 @@ def content_hash_of(subject_id: int, canonical_payload: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def publication_periods(session: Session) -> dict[str, Any]:
+    """The policy's default publication periods per severity (失信信息公示期限)."""
+    return policy.get(session, "publication_periods")
+
+
+def publication_fields(version: Any, *, severity: str | None, decision_date: date | None, payload: dict[str, Any],
+                       subject_kind: str, periods: dict[str, Any]) -> dict[str, Any]:
+    """The publication columns of a new fact (公示), from the rules in ``disclosure.publication``."""
+    window = publication.publication_window(publication.PublicationRule.from_item(version, periods),
+                                            decision_date=decision_date, record_severity=severity,
+                                            payload=payload, subject_kind=subject_kind)
+    starts = clock.start_of(window.starts_on) if window.published and window.starts_on else None
+    ends = clock.start_of(window.ends_on) if window.published and window.ends_on else None
+    return {"published": window.published and starts is not None, "publication_starts_at": starts,
+            "publication_ends_at": ends}
+
+
+def fill_publication_windows(session: Session, *, batch_size: int = 5000) -> int:
+    """Compute the windows of facts stored before windows existed (``published`` NULL). Idempotent."""
+    periods = publication_periods(session)
+    versions: dict[int, Any] = {}
+    filled = 0
+    while True:
+        rows = session.execute(select(Record.id, Record.kind, Record.item_version_id, Record.severity,
+                                      Record.decision_date, Record.payload, Subject.kind)
+                               .join(Subject, Subject.id == Record.subject_id)
+                               .where(Record.published.is_(None)).order_by(Record.id).limit(batch_size)).all()
+        if not rows:
+            return filled
+        updates = []
+        for record_id, kind, version_id, severity, decided, payload, subject_kind in rows:
+            if version_id not in versions:
+                versions[version_id] = catalogue.get_version(session, version_id)
+            fields = {"published": False} if kind == "revocation" else publication_fields(
+                versions[version_id], severity=severity, decision_date=decided, payload=payload,
+                subject_kind=subject_kind, periods=periods)
+            updates.append({"id": record_id, **fields})
+        session.execute(update(Record), updates)
+        filled += len(updates)
+
+
 def resolve_subject(session: Session, actor: Actor, ref: SubjectRef, source: str) -> Subject:
     """Find the subject a record names, registering it (with the department as source) if new."""
     if ref.uscc:
@@ -99,12 +143,14 @@ def submit(session: Session, actor: Actor, item_code: str, ref: SubjectRef, payl
     if head is not None and head.content_hash == digest and head.kind != "revocation":
         return Submission(head, "duplicate")
     outcome = "correction" if head is not None and head.kind != "revocation" else "accepted"
+    decided = decision_date_of(entry.version.fields, clean)
+    shown = publication_fields(entry.version, severity=entry.version.severity, decision_date=decided, payload=clean,
+                               subject_kind=subject.kind, periods=publication_periods(session))
     record = Record(subject_id=subject.id, item_code=item_code, item_version_id=entry.version.id,
                     department_id=department_id, kind="correction" if outcome == "correction" else "original",
                     supersedes_id=head.id if outcome == "correction" else None, natural_key=natural_key,
                     content_hash=digest, payload=clean, severity=entry.version.severity,
-                    decision_date=decision_date_of(entry.version.fields, clean), received_at=utcnow(),
-                    submitted_by=actor.user_id)
+                    decision_date=decided, received_at=utcnow(), submitted_by=actor.user_id, **shown)
     session.add(record)
     session.flush()
     audit.append(session, actor, f"record.{outcome}", object_type="record", object_id=record.id,
@@ -173,7 +219,7 @@ def revoke(session: Session, actor: Actor, record_id: int, reason: str) -> Recor
                         kind="revocation", supersedes_id=record.id, natural_key=record.natural_key,
                         content_hash=content_hash(record.subject_id, {"revoked": record.id}),
                         payload={}, severity=record.severity, decision_date=record.decision_date,
-                        received_at=utcnow(), reason=reason.strip(), submitted_by=actor.user_id)
+                        received_at=utcnow(), reason=reason.strip(), submitted_by=actor.user_id, published=False)
     session.add(revocation)
     session.flush()
     audit.append(session, actor, "record.revoke", object_type="record", object_id=record.id,
@@ -189,6 +235,74 @@ def _current_filter() -> Any:
 def current_query() -> Select[tuple[Record]]:
     """The current view: facts nothing supersedes, revocations excluded."""
     return select(Record).where(_current_filter())
+
+
+def publicly_visible(at: datetime) -> ColumnElement[bool]:
+    """Current, published, and inside its publication window at ``at``: what the public may see.
+
+    Decided at read time from the stored window, so publication ends by itself (end exclusive).
+    """
+    return and_(_current_filter(), Record.published.is_(True), Record.publication_starts_at <= at,
+                or_(Record.publication_ends_at.is_(None), Record.publication_ends_at > at))
+
+
+def public_query(at: datetime | None = None) -> Select[tuple[Record]]:
+    """Records the public sees now (or at ``at``)."""
+    return select(Record).where(publicly_visible(at or clock.now()))
+
+
+def public_for_subject(session: Session, subject_id: int, *, at: datetime | None = None,
+                       per_item: int = 200) -> list[Record]:
+    """A subject's records the public sees, newest decision first (at most ``per_item`` per item)."""
+    rows = session.scalars(public_query(at).where(Record.subject_id == subject_id)
+                           .order_by(Record.decision_date.desc(), Record.id.desc()))
+    kept: list[Record] = []
+    per: dict[str, int] = {}
+    for record in rows:
+        per[record.item_code] = per.get(record.item_code, 0) + 1
+        if per[record.item_code] <= per_item:
+            kept.append(record)
+    return kept
+
+
+def public_record(session: Session, record_id: int, *, at: datetime | None = None) -> Record:
+    """One record, only if the public sees it now; otherwise as if it did not exist."""
+    record = session.scalar(public_query(at).where(Record.id == record_id))
+    if record is None:
+        raise NotFound("RECORD_NOT_PUBLIC", "该信用信息不存在或不在公示期内")
+    return record
+
+
+@dataclass(frozen=True)
+class PublicFilter:
+    """Filters of a 双公示 list; ``category`` compares the payload field ``category_field``."""
+
+    department_id: int | None = None
+    subject_ids: Select[tuple[int]] | None = None  # e.g. the subjects of a region
+    decided_from: date | None = None
+    decided_to: date | None = None
+    category_field: str | None = None
+    category: str | None = None
+
+
+def public_list(session: Session, item_code: str, where: PublicFilter, *, limit: int, offset: int,
+                count_cap: int, at: datetime | None = None) -> tuple[list[Record], int]:
+    """Published records of one item, newest decision first, and their count (counted up to ``count_cap``)."""
+    query = public_query(at).where(Record.item_code == item_code)
+    if where.department_id is not None:
+        query = query.where(Record.department_id == where.department_id)
+    if where.subject_ids is not None:
+        query = query.where(Record.subject_id.in_(where.subject_ids))
+    if where.decided_from is not None:
+        query = query.where(Record.decision_date >= where.decided_from)
+    if where.decided_to is not None:
+        query = query.where(Record.decision_date <= where.decided_to)
+    if where.category_field and where.category:
+        query = query.where(Record.payload[where.category_field].as_string() == where.category)
+    total = session.scalar(select(func.count()).select_from(query.with_only_columns(Record.id).limit(count_cap)
+                                                            .subquery())) or 0
+    rows = session.scalars(query.order_by(Record.decision_date.desc(), Record.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
 
 
 def is_current(session: Session, record: Record) -> bool:

@@ -11,8 +11,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from xinyong.db import Base
 
 
+def _binary_text(length: int) -> String:
+    """Text compared by code point on both databases, so range look-ups (prefix search) agree."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")  # type: ignore[return-value]
+
+
 class Subject(Base):
-    """A credit subject, keyed by 统一社会信用代码 or, for a natural person, by a keyed hash of the ID."""
+    """A credit subject, keyed by 统一社会信用代码 or, for a natural person, by a keyed hash of the ID.
+
+    ``search_pairs`` feeds the public search's two-character look-ups (see ``subjects.search``);
+    on SQLite the FTS5 table ``subject_search`` mirrors it by triggers, on PostgreSQL pg_trgm GIN
+    indexes cover it (both made by migration 0005, outside the models).
+    """
 
     __tablename__ = "subjects"
 
@@ -22,8 +32,9 @@ class Subject(Base):
     person_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     masked_id: Mapped[str | None] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
-    normalised_name: Mapped[str] = mapped_column(String(200), index=True)
-    name_initials: Mapped[str] = mapped_column(String(200), default="")  # 拼音首字母
+    normalised_name: Mapped[str] = mapped_column(_binary_text(200), index=True)
+    name_initials: Mapped[str] = mapped_column(_binary_text(200), default="", index=True)  # 拼音首字母
+    search_pairs: Mapped[str] = mapped_column(String(800), default="")
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     industry: Mapped[str | None] = mapped_column(String(4))  # GB/T 4754 门类
     legal_representative: Mapped[str | None] = mapped_column(String(100))

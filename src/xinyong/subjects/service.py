@@ -27,6 +27,7 @@ from xinyong.subjects import identity, pinyin, uscc
 from xinyong.subjects.kinds import SUBJECT_KINDS
 from xinyong.subjects.models import ConflictDecision, Subject, SubjectAttestation, SubjectConflict
 from xinyong.subjects.schemas import OrganisationIn
+from xinyong.subjects.search import name_pairs
 
 CONFLICT_KINDS = {"duplicate_code": "重复赋码", "code_conflict": "一码多赋"}
 CONFLICT_OUTCOMES = {
@@ -47,6 +48,13 @@ def name_initials(name: str) -> str:
     return pinyin.initials(normalise_name(name))
 
 
+def name_columns(name: str, *, searchable: bool = True) -> dict[str, str]:
+    """The stored forms of a name: as given, normalised, pinyin initials, search pairs."""
+    normalised = normalise_name(name)
+    return {"name": name.strip(), "normalised_name": normalised, "name_initials": pinyin.initials(normalised),
+            "search_pairs": name_pairs(normalised) if searchable else ""}
+
+
 def rules(session: Session) -> uscc.UsccRules:
     return uscc.UsccRules.from_policy(policy.get(session, "uscc_categories"))
 
@@ -64,6 +72,15 @@ def get(session: Session, subject_id: int) -> Subject:
     if subject is None:
         raise NotFound("SUBJECT_NOT_FOUND", f"信用主体不存在：{subject_id}")
     return subject
+
+
+def by_ids(session: Session, ids: list[int]) -> list[Subject]:
+    return list(session.scalars(select(Subject).where(Subject.id.in_(ids)))) if ids else []
+
+
+def ids_in_region(region_prefix: str) -> Select[tuple[int]]:
+    """A sub-query of the subjects registered in a region (GB/T 2260 code or its prefix)."""
+    return select(Subject.id).where(Subject.region_code.startswith(region_prefix))
 
 
 def by_code(session: Session, code: str) -> Subject | None:
@@ -92,8 +109,7 @@ def register_organisation(session: Session, actor: Actor, data: OrganisationIn, 
     subject = by_code(session, code)
     if subject is None:
         subject = Subject(
-            kind=kind, uscc=code, name=data.name.strip(), normalised_name=normalise_name(data.name),
-            name_initials=name_initials(data.name), region_code=code[2:8], industry=data.industry,
+            kind=kind, uscc=code, **name_columns(data.name), region_code=code[2:8], industry=data.industry,
             legal_representative=data.legal_representative, registration_authority=data.registration_authority,
             registered_on=data.registered_on, registered_capital=data.registered_capital, address=data.address,
             created_at=utcnow(),
@@ -114,8 +130,7 @@ def register_person(session: Session, actor: Actor, citizen_id: str, name: str, 
     if subject is not None:
         return subject
     subject = Subject(kind="natural_person", person_key=key, masked_id=identity.mask_id(number),
-                      name=name.strip(), normalised_name=normalise_name(name), name_initials=name_initials(name),
-                      region_code=number[:6], created_at=utcnow())
+                      **name_columns(name, searchable=False), region_code=number[:6], created_at=utcnow())
     session.add(subject)
     session.flush()
     audit.append(session, actor, "subject.register", object_type="subject", object_id=subject.id,
@@ -159,9 +174,8 @@ def _insert_organisations(session: Session, actor: Actor, names_by_code: dict[st
     kinds = policy.get(session, "subject_kind_by_category")
     ids = allocate_ids(session, Subject.__table__, len(names_by_code))
     now = utcnow()
-    rows = [{"id": subject_id, "kind": kinds.get(code[:2], "other_org"), "uscc": code, "name": name.strip(),
-             "normalised_name": normalise_name(name), "name_initials": name_initials(name), "region_code": code[2:8],
-             "status": "存续", "created_at": now}
+    rows = [{"id": subject_id, "kind": kinds.get(code[:2], "other_org"), "uscc": code, **name_columns(name),
+             "region_code": code[2:8], "status": "存续", "created_at": now}
             for subject_id, (code, name) in zip(ids, names_by_code.items(), strict=True)]
     bulk_insert(session, Subject.__table__, rows)
     audit.append(session, actor, "subject.register_many", object_type="subject", object_id=f"{ids[0]}-{ids[-1]}",
@@ -351,8 +365,8 @@ def _adopt_name(session: Session, actor: Actor, conflict: SubjectConflict, adopt
         raise Invalid("CONFLICT_NAME_NOT_CLAIMED", "采用的名称必须是某一来源报送过的名称", field="adopted_name")
     subject = by_code_or_fail(session, conflict.evidence["uscc"])
     before = subject.name
-    subject.name, subject.normalised_name = adopted_name, normalise_name(adopted_name)
-    subject.name_initials = name_initials(adopted_name)
+    for column, value in name_columns(adopted_name, searchable=subject.kind != "natural_person").items():
+        setattr(subject, column, value)
     audit.append(session, actor, "subject.rename", object_type="subject", object_id=subject.id,
                  subject_id=subject.id, detail={"before": before, "after": adopted_name})
 

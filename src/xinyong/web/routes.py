@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from xinyong.access import service as access
 from xinyong.access.permissions import P
 from xinyong.catalogue import service as catalogue
+from xinyong.disclosure import service as disclosure
 from xinyong.records import service as records
 from xinyong.subjects import service as subjects
 from xinyong.web.deps import get_db, require
@@ -23,7 +24,9 @@ router = APIRouter(tags=["门户"])
 def home(request: Request, session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
     stats = {"subjects": subjects.count(session), "records": records.count(session),
              "catalogue_items": len(catalogue.list_items(session)), "departments": len(access.departments(session))}
-    return render(request, "home.html", stats=stats)
+    latest = [disclosure.publicity(session, kind, disclosure.PublicityQuery(), per_page=6)
+              for kind in disclosure.publicity_kinds(session)]
+    return render(request, "home.html", stats=stats, latest=latest)
 
 
 @router.get("/docs", include_in_schema=False, dependencies=[Depends(require(P.PUBLIC))])

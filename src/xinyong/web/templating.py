@@ -16,7 +16,7 @@ from xinyong.config import get_settings
 from xinyong.subjects.kinds import kind_label
 
 _ROOT = Path(__file__).resolve().parent.parent
-CONTEXTS = ["web", "access", "audit", "catalogue", "ingest", "policy", "records", "subjects"]
+CONTEXTS = ["web", "access", "audit", "catalogue", "disclosure", "ingest", "policy", "records", "subjects"]
 
 
 def _datetime(value: datetime | None) -> str:
@@ -34,6 +34,9 @@ def _date(value: date | datetime | None) -> str:
 # Navigation: (label, path, permission). What a role sees is what its permissions allow.
 NAVIGATION: list[tuple[str, str, P]] = [
     ("首页", "/", P.PUBLIC),
+    ("信用查询", "/search", P.PUBLIC),
+    ("行政许可", "/publicity/licences", P.PUBLIC),
+    ("行政处罚", "/publicity/penalties", P.PUBLIC),
     ("信用目录", "/catalogue", P.PUBLIC),
     ("主体库", "/subjects", P.SUBJECTS_READ),
     ("赋码冲突", "/subjects/conflicts", P.SUBJECTS_CONFLICTS),

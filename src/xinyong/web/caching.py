@@ -1,0 +1,21 @@
+"""Conditional GET for JSON responses: a strong ETag from the body, 304 when the client has it."""
+
+from __future__ import annotations
+
+import hashlib
+
+from fastapi import Request, Response
+from pydantic import BaseModel
+
+# Publication ends by the clock, not by an edit: clients must revalidate every time (cheaply, by ETag).
+CACHE_CONTROL = "no-cache"
+
+
+def json_with_etag(request: Request, body: BaseModel) -> Response:
+    content = body.model_dump_json().encode()
+    etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"}
+    wanted = {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}
+    if etag in wanted or "*" in wanted:
+        return Response(status_code=304, headers=headers)
+    return Response(content, media_type="application/json", headers=headers)
