@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from tests.support import pg
 from tests.support.world import PASSWORD, World, build_world
-from xinyong import clock
+from xinyong import clock, migrate
 from xinyong.access import service as access_service
 from xinyong.actor import Actor
 from xinyong.app import create_app
@@ -97,6 +97,7 @@ def _worker() -> str:
 
 def empty_tables(engine: Engine) -> None:
     """Remove every row from every table, keeping the schema (and restarting id sequences)."""
+    import_all_models()
     tables = Base.metadata.sorted_tables
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
@@ -106,6 +107,7 @@ def empty_tables(engine: Engine) -> None:
         else:
             for table in reversed(tables):
                 connection.execute(table.delete())
+            connection.execute(text("INSERT INTO subject_search(subject_search) VALUES ('delete-all')"))
 
 
 class WorkerDatabases:
@@ -132,15 +134,10 @@ class WorkerDatabases:
         """The worker's test database for ``backend``, with every table created once."""
         if backend not in self._schema:
             url = self.new_empty(backend, "test")
-            engine = create_engine(url)
-            import_all_models()
-            Base.metadata.create_all(engine)
-            if backend == "sqlite":
-                # As after ``migrate.upgrade``: a file already in WAL mode. (Several connections
-                # switching a fresh file to WAL at once can deadlock into "database is locked".)
-                with engine.connect() as connection:
-                    connection.exec_driver_sql("PRAGMA journal_mode=WAL")
-            self._schema[backend] = (url, engine)
+            # The real migrations, not create_all: they also build what the models cannot
+            # describe (the search index: FTS5 table and triggers, pg_trgm indexes).
+            migrate.upgrade(make_settings(url, self.sqlite_dir / "migrate"))
+            self._schema[backend] = (url, create_engine(url))
         return self._schema[backend]
 
     def close(self) -> None:

@@ -89,6 +89,8 @@ class FeedEntry(BaseModel):
     content_hash: str
     supersedes: int | None = None
     reason: str = ""
+    published: bool | None = None  # the sender's publication window (公示期), for the receiver's information
+    publication_ends_at: datetime | None = None
 
 
 class FeedPage(BaseModel):
@@ -111,7 +113,9 @@ def _entry(record: Record, department: Department, subject: Subject) -> FeedEntr
         subject_uscc=subject.uscc, subject_name=subject.name, person=person,
         masked_id=subject.masked_id if person else None, natural_key=record.natural_key, payload=record.payload,
         decision_date=record.decision_date, received_at=clock.local(record.received_at),
-        content_hash=record.content_hash, supersedes=record.supersedes_id, reason=record.reason)
+        content_hash=record.content_hash, supersedes=record.supersedes_id, reason=record.reason,
+        published=record.published,
+        publication_ends_at=clock.local(record.publication_ends_at) if record.publication_ends_at else None)
 
 
 def _settled(rows: list[Any], after: int) -> list[Any]:

@@ -95,4 +95,5 @@ def own_credit_page(request: Request, actor: Actor = Depends(require(P.RECORDS_R
     subject = subjects.get(session, actor.subject_id or 0)
     rows = service.read_subject_records(session, actor, subject.id)
     return render(request, "my_credit.html", title="我的信用", subject=subject, records=rows,
-                  departments=access.department_names(session), item_names=catalogue.item_names(session))
+                  departments=access.department_names(session), item_names=catalogue.item_names(session),
+                  statuses={r.id: service.publication_status(r) for r in rows})

@@ -42,6 +42,9 @@ class RecordOut(BaseModel):
     decision_date: date | None
     received_at: datetime
     reason: str
+    published: bool | None = Field(default=None, description="是否向社会公示（按目录与失信程度）")
+    publication_starts_at: datetime | None = None
+    publication_ends_at: datetime | None = Field(default=None, description="公示截止时刻（不含）；为空表示不设期限")
 
 
 class SubmissionOut(BaseModel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
@@ -249,6 +249,20 @@ def publicly_visible(at: datetime) -> ColumnElement[bool]:
 def public_query(at: datetime | None = None) -> Select[tuple[Record]]:
     """Records the public sees now (or at ``at``)."""
     return select(Record).where(publicly_visible(at or clock.now()))
+
+
+def publication_status(record: Record, at: datetime | None = None) -> str:
+    """Where a record stands in its publication window, in words (for staff and the subject itself)."""
+    at = at or clock.now()
+    if not record.published or record.publication_starts_at is None:
+        return "不向社会公开"
+    if record.publication_starts_at > at:
+        return "尚未公示"
+    ends = record.publication_ends_at
+    if ends is None:
+        return "公示中"
+    last_day = (clock.local(ends) - timedelta(days=1)).date().isoformat()
+    return f"公示中（至{last_day}）" if ends > at else f"公示期满（{last_day}止），已停止公示"
 
 
 def public_for_subject(session: Session, subject_id: int, *, at: datetime | None = None,

@@ -142,7 +142,8 @@ def _detail(request: Request, session: Session, actor: Actor, subject_id: int, *
     subject = service.get(session, subject_id)
     rows = records.read_subject_records(session, actor, subject.id)
     return render(request, "subjects_detail.html", title=subject.name, subject=subject, records=rows,
-                  departments=access.department_names(session), item_names=catalogue.item_names(session), **extra)
+                  departments=access.department_names(session), item_names=catalogue.item_names(session),
+                  statuses={r.id: records.publication_status(r) for r in rows}, **extra)
 
 
 @router.get("/subjects/{subject_id}", include_in_schema=False)
