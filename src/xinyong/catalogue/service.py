@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import yaml
 from pydantic import ValidationError
@@ -155,6 +156,49 @@ def get_version(session: Session, version_id: int) -> CatalogueItemVersion:
     if version is None:
         raise NotFound("CATALOGUE_VERSION_UNKNOWN", f"目录版本不存在：{version_id}")
     return version
+
+
+@dataclass(frozen=True)
+class VersionSnapshot:
+    """A version's content as plain values, for hot read paths (public pages): versions never change."""
+
+    id: int
+    item_code: str
+    category: str
+    name: str
+    fields: tuple[dict[str, Any], ...]
+    disclosure_class: str
+    credit_nature: str
+    severity: str | None
+    min_publication_months: int | None
+    max_publication_months: int | None
+
+
+# Per engine (so per database): a version id always names the same content, so entries never go stale.
+_snapshots: WeakKeyDictionary[Any, dict[int, VersionSnapshot]] = WeakKeyDictionary()
+
+
+def version_snapshot(session: Session, version_id: int) -> VersionSnapshot:
+    cache = _snapshots.setdefault(session.get_bind(), {})
+    if version_id not in cache:
+        version = get_version(session, version_id)
+        item = session.get(CatalogueItem, version.item_id)
+        assert item is not None
+        cache[version_id] = VersionSnapshot(
+            id=version.id, item_code=item.code, category=item.category, name=version.name,
+            fields=tuple(version.fields), disclosure_class=version.disclosure_class,
+            credit_nature=version.credit_nature, severity=version.severity,
+            min_publication_months=version.min_publication_months,
+            max_publication_months=version.max_publication_months)
+    return cache[version_id]
+
+
+def snapshots_in_force(session: Session) -> list[VersionSnapshot]:
+    """The version in force of every item, in catalogue order; one light query when cached."""
+    ids = session.scalars(select(CatalogueItemVersion.id).join(
+        CatalogueItem, (CatalogueItemVersion.item_id == CatalogueItem.id)
+        & (CatalogueItemVersion.version == CatalogueItem.current_version)).order_by(CatalogueItem.id))
+    return [version_snapshot(session, version_id) for version_id in ids]
 
 
 def versions(session: Session, code: str) -> list[CatalogueItemVersion]:

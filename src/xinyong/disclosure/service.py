@@ -91,13 +91,12 @@ def subject_page(session: Session, code: str) -> PublicSubject:
     shown = records.public_for_subject(session, subject.id)
     view = _Renderer(session)
     sections = []
-    for entry in catalogue.list_items(session):
-        if entry.version.disclosure_class != PUBLIC:
+    for item in catalogue.snapshots_in_force(session):
+        if item.disclosure_class != PUBLIC:
             continue
-        rows = [view.record(r, subject) for r in shown if r.item_code == entry.code]
-        sections.append(PublicSection(item_code=entry.code, item_name=entry.version.name,
-                                      category=entry.item.category, credit_nature=entry.version.credit_nature,
-                                      records=rows))
+        rows = [view.record(r, subject) for r in shown if r.item_code == item.item_code]
+        sections.append(PublicSection(item_code=item.item_code, item_name=item.name, category=item.category,
+                                      credit_nature=item.credit_nature, records=rows))
     summary = _summary(subject)
     return PublicSubject(**summary.model_dump(), registration_authority=subject.registration_authority,
                          registered_on=subject.registered_on, registered_capital=subject.registered_capital,
@@ -182,16 +181,10 @@ class _Renderer:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.departments = access.department_names(session)
-        self.versions: dict[int, Any] = {}
         self.kinds = {spec["item"]: (kind, spec) for kind, spec in publicity_kinds(session).items()}
 
-    def version(self, version_id: int) -> Any:
-        if version_id not in self.versions:
-            self.versions[version_id] = catalogue.get_version(self.session, version_id)
-        return self.versions[version_id]
-
     def record(self, record: Record, subject: Subject) -> PublicRecord:
-        version = self.version(record.item_version_id)
+        version = catalogue.version_snapshot(self.session, record.item_version_id)
         person = subject.kind == "natural_person"
         fields = []
         for spec in version.fields:

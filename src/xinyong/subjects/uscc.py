@@ -77,6 +77,11 @@ def region_name(region_code: str, rules: UsccRules | None = None) -> str | None:
     """The GB/T 2260 name of a 6-digit division code (historical codes included), or None."""
     if rules and region_code in rules.extra_region_codes:
         return rules.extra_region_codes[region_code]
+    return _standard_region_name(region_code)
+
+
+@cache
+def _standard_region_name(region_code: str) -> str | None:
     if len(region_code) != 6 or not region_code.isdigit():
         return None
     parts = _regions.info(region_code)
