@@ -311,3 +311,15 @@ def test_the_public_api_is_documented(public: TestClient) -> None:
         operation = spec["paths"][path]["get"]
         assert {"304", "429"} <= set(operation["responses"]), path
         assert operation["responses"]["200"]["content"]["application/json"]["schema"]
+
+
+def test_the_catalogue_decides_whether_a_persons_name_is_published(seeded: Session, world: World,
+                                                                   public: TestClient) -> None:
+    clock.freeze(datetime(2026, 6, 15, 10, tzinfo=clock.SHANGHAI))
+    person = SubjectRef(citizen_id="11010519491231002X", name="王小明")
+    execution = submit(seeded, world, "JUD_EXECUTION", {
+        "AH": "(2026)苏0102执123号", "ZXFY": "南京市玄武区人民法院", "ZXYJWH": "(2025)苏0102民初456号",
+        "LXQK": "全部未履行", "SXXW": "有履行能力而拒不履行生效法律文书确定义务", "FBRQ": "2026-03-03"}, ref=person)
+    body = public.get(f"/api/v1/public/records/{execution.record.id}").json()
+    assert (body["subject_name"], body["subject_code"]) == ("王小明", "1101**********002X")  # 失信被执行人: named
+    assert "11010519491231002X" not in public.get(f"/publicity/records/{execution.record.id}").text

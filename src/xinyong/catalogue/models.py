@@ -47,6 +47,7 @@ class CatalogueItemVersion(Base):
     min_publication_months: Mapped[int | None]
     max_publication_months: Mapped[int | None]
     evaluation_usable: Mapped[bool] = mapped_column(default=False)
+    publish_person_name: Mapped[bool] = mapped_column(default=False)  # 自然人姓名公开（如失信被执行人）
     change_note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(64))

@@ -116,6 +116,7 @@ def _spec_from_form(form: dict[str, Any]) -> ItemSpec:
         "min_publication_months": form.get("min_publication_months") or None,
         "max_publication_months": form.get("max_publication_months") or None,
         "evaluation_usable": form.get("evaluation_usable") == "on", "personal_data": form.get("personal_data") == "on",
+        "publish_person_name": form.get("publish_person_name") == "on",
     }
     return parse_form(ItemSpec, data, "CATALOGUE_SPEC_INVALID")
 

@@ -59,3 +59,4 @@ class ItemSpec(BaseModel):
     max_publication_months: int | None = Field(default=None, ge=0, le=120)
     evaluation_usable: bool = False
     personal_data: bool = False
+    publish_person_name: bool = Field(default=False, description="公示时公开自然人的姓名（如失信被执行人）；否则只显示姓氏")

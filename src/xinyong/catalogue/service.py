@@ -84,7 +84,8 @@ def _version_from(spec: ItemSpec, item: CatalogueItem, number: int, actor: Actor
         legal_basis_level=spec.legal_basis.level, sharing_class=spec.sharing_class,
         disclosure_class=spec.disclosure_class, credit_nature=spec.credit_nature, severity=spec.severity,
         min_publication_months=spec.min_publication_months, max_publication_months=spec.max_publication_months,
-        evaluation_usable=spec.evaluation_usable and not spec.personal_data, change_note=note,
+        evaluation_usable=spec.evaluation_usable and not spec.personal_data,
+        publish_person_name=spec.publish_person_name, change_note=note,
         created_at=utcnow(), created_by=actor.username,
     )
 
@@ -99,7 +100,7 @@ def spec_of(entry: Item) -> ItemSpec:
         sharing_class=v.sharing_class, disclosure_class=v.disclosure_class, credit_nature=v.credit_nature,
         severity=v.severity, min_publication_months=v.min_publication_months,
         max_publication_months=v.max_publication_months, evaluation_usable=v.evaluation_usable,
-        personal_data=any(f.get("personal") for f in v.fields),
+        personal_data=any(f.get("personal") for f in v.fields), publish_person_name=v.publish_person_name,
     )
 
 
@@ -172,6 +173,7 @@ class VersionSnapshot:
     severity: str | None
     min_publication_months: int | None
     max_publication_months: int | None
+    publish_person_name: bool
 
 
 # Per engine (so per database): a version id always names the same content, so entries never go stale.
@@ -189,7 +191,7 @@ def version_snapshot(session: Session, version_id: int) -> VersionSnapshot:
             fields=tuple(version.fields), disclosure_class=version.disclosure_class,
             credit_nature=version.credit_nature, severity=version.severity,
             min_publication_months=version.min_publication_months,
-            max_publication_months=version.max_publication_months)
+            max_publication_months=version.max_publication_months, publish_person_name=version.publish_person_name)
     return cache[version_id]
 
 

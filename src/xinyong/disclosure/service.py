@@ -198,7 +198,8 @@ class _Renderer:
         return PublicRecord(
             id=record.id, item_code=record.item_code, item_name=version.name,
             subject_code=subject.masked_id if person else subject.uscc,
-            subject_name=masking.subject_name(subject.name, natural_person=person), subject_has_page=not person,
+            subject_name=masking.subject_name(subject.name, natural_person=person and not version.publish_person_name),
+            subject_has_page=not person,
             department=self.departments.get(record.department_id, ""), decision_date=record.decision_date,
             publication_ends_at=ends, publication_last_day=(clock.local(ends) - timedelta(days=1)).date() if ends else None,
             title=title or version.name, publicity_kind=kind, category=str(category) if category else None,

@@ -1,6 +1,6 @@
 """Publication windows on records; the public subject search index.
 
-Records get ``published`` / ``publication_starts_at`` / ``publication_ends_at``; for facts already
+Catalogue versions get ``publish_person_name``. Records get ``published`` / ``publication_starts_at`` / ``publication_ends_at``; for facts already
 stored ``published`` stays NULL (never shown) until ``xinyong db upgrade`` / ``xinyong init`` computes
 their windows with the application's rules (``records.service.fill_publication_windows``). Subjects get
 ``search_pairs``; on SQLite an FTS5 ``trigram`` table kept by triggers, on PostgreSQL ``pg_trgm``
@@ -58,6 +58,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("publication_starts_at", _utc(), nullable=True))
         batch.add_column(sa.Column("publication_ends_at", _utc(), nullable=True))
         batch.create_index("ix_records_public_list", ["item_code", "published", "decision_date"], unique=False)
+    with op.batch_alter_table("catalogue_item_versions") as batch:
+        batch.add_column(sa.Column("publish_person_name", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("subjects") as batch:
         batch.add_column(sa.Column("search_pairs", sa.String(length=800), nullable=False, server_default=""))
         batch.create_index(op.f("ix_subjects_name_initials"), ["name_initials"], unique=False)
@@ -112,6 +114,8 @@ def downgrade() -> None:
     with op.batch_alter_table("subjects") as batch:
         batch.drop_index(op.f("ix_subjects_name_initials"))
         batch.drop_column("search_pairs")
+    with op.batch_alter_table("catalogue_item_versions") as batch:
+        batch.drop_column("publish_person_name")
     with op.batch_alter_table("records") as batch:
         batch.drop_index("ix_records_public_list")
         batch.drop_column("publication_ends_at")
