@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 
 import pytest
@@ -149,3 +150,17 @@ def test_every_two_character_piece_of_a_name_is_a_pair(name: str, data: st.DataO
 def test_a_pair_is_found_only_if_the_name_contains_it(name: str, query: str) -> None:
     clean = name.replace(search.PAIR_SEPARATOR, "")
     assert (query + search.PAIR_SEPARATOR in search.name_pairs(name)) == (query in clean)
+
+
+def test_any_query_is_answered_or_refused_with_a_code(registry: Registry, seeded: Session) -> None:
+    """Random strings of FTS5 / LIKE / SQL syntax: a result or a coded refusal, never a database error."""
+    rng = random.Random(20261127)
+    alphabet = "\"'*:^()-+%_\\|{}[]NEAR AND OR NOT 华为a1\x00\u200b"
+    for _ in range(400):
+        query = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
+        try:
+            found = search.find(seeded, query).ids
+        except Invalid as refused:
+            assert refused.code.startswith("SEARCH_QUERY_")
+        else:
+            assert set(found) <= set(registry.names)
