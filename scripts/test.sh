@@ -5,5 +5,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 cd "$ROOT"
 command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
   || need_system_packages postgresql
+# Browser tests (tests/browser) drive Debian's Chromium; a CJK font so Chinese pages render as users see them.
+need_system_packages chromium fonts-wqy-microhei
 ruff check .
 exec python -m pytest -n "${XINYONG_TEST_WORKERS:-2}" "$@"
