@@ -26,3 +26,7 @@ class Actor:
     @property
     def is_anonymous(self) -> bool:
         return self.role == "public"
+
+    @property
+    def is_system(self) -> bool:
+        return self.role == "system"

@@ -267,6 +267,26 @@ def publication_status(record: Record, at: datetime | None = None) -> str:
     return f"公示中（至{last_day}）" if ends > at else f"公示期满（{last_day}止），已停止公示"
 
 
+def facts_as_of(cutoff: datetime, fields_by_item: dict[str, list[str]], *,
+                subject_id: int | None = None) -> Select[Any]:
+    """The facts that were current at ``cutoff`` for batch work (evaluation), one column per field.
+
+    Columns: ``record_id``, ``subject_id``, ``item_code``, ``decision_date`` and ``f_<FIELD>`` for
+    every field named (as text; NULL where the record has no such field). Only facts received by
+    ``cutoff``, not revocations, not superseded by a fact received by ``cutoff``: the same cut-off
+    always gives the same rows, which is what makes a run reproducible.
+    """
+    later = aliased(Record)
+    fields = sorted({f for names in fields_by_item.values() for f in names})
+    query = (select(Record.id.label("record_id"), Record.subject_id, Record.item_code, Record.decision_date,
+                   *(Record.payload[f].as_string().label(f"f_{f}") for f in fields))
+            .where(Record.item_code.in_(sorted(fields_by_item)), Record.kind != "revocation",
+                   Record.received_at <= cutoff,
+                   ~exists().where(later.supersedes_id == Record.id, later.received_at <= cutoff))
+             .order_by(Record.id))
+    return query if subject_id is None else query.where(Record.subject_id == subject_id)
+
+
 def public_for_subject(session: Session, subject_id: int, *, at: datetime | None = None,
                        per_item: int = 200) -> list[Record]:
     """A subject's records the public sees, newest decision first (at most ``per_item`` per item)."""

@@ -83,6 +83,12 @@ def ids_in_region(region_prefix: str) -> Select[tuple[int]]:
     return select(Subject.id).where(Subject.region_code.startswith(region_prefix))
 
 
+def population_query(kinds: list[str]) -> Select[Any]:
+    """Subjects of the given kinds for batch work: id, kind, region and industry."""
+    return (select(Subject.id.label("subject_id"), Subject.kind, Subject.region_code, Subject.industry)
+            .where(Subject.kind.in_(kinds)).order_by(Subject.id))
+
+
 def by_code(session: Session, code: str) -> Subject | None:
     return session.scalar(select(Subject).where(Subject.uscc == uscc.normalise(code)))
 

@@ -1,0 +1,312 @@
+"""Evaluation models (评价模型) and batch runs (评价批次): define, version, run, read, explain.
+
+Models are stored as declarative specs (``schemas.ModelSpec``), checked against the catalogue in
+force by ``definition.check_model`` whenever they are saved *and* whenever they run (an item may
+have lost its evaluation-usable mark since). A run writes its results in one transaction: a
+failed run leaves the previous results in place and is kept, marked failed, with its reason.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from xinyong import clock
+from xinyong.actor import Actor
+from xinyong.audit import service as audit
+from xinyong.catalogue import service as catalogue
+from xinyong.db import RawJSON, bulk_insert, utcnow
+from xinyong.errors import Forbidden, Invalid, NotFound
+from xinyong.evaluation import definition, engine, reference
+from xinyong.evaluation.models import EvaluationModel, EvaluationModelVersion, EvaluationResult, EvaluationRun
+from xinyong.evaluation.schemas import ModelSpec
+from xinyong.records import service as records
+from xinyong.subjects.kinds import SUBJECT_KINDS
+from xinyong.web.forms import parse_form
+
+RESULT_BATCH = 20_000
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model with the version in force."""
+
+    model: EvaluationModel
+    version: EvaluationModelVersion
+    spec: ModelSpec
+
+    @property
+    def code(self) -> str:
+        return self.model.code
+
+
+# --- specs: YAML in and out, checks against the catalogue ----------------------------------------------
+
+def parse_spec(data: Any) -> ModelSpec:
+    """A spec from plain data, or a Chinese ``Invalid`` naming the first bad field."""
+    if not isinstance(data, dict):
+        raise Invalid("MODEL_SPEC_INVALID", "评价模型定义应为一个映射（键: 值）", field="spec")
+    return parse_form(ModelSpec, data, "MODEL_SPEC_INVALID")
+
+
+def spec_from_yaml(text: str) -> ModelSpec:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise Invalid("MODEL_YAML_INVALID", f"不是有效的YAML：{error}", field="yaml") from None
+    return parse_spec(data)
+
+
+def spec_to_yaml(spec: ModelSpec) -> str:
+    return yaml.safe_dump(spec.model_dump(exclude_defaults=True), allow_unicode=True, sort_keys=False, width=120)
+
+
+def item_facts(session: Session) -> dict[str, definition.ItemFacts]:
+    return {entry.code: definition.ItemFacts(code=entry.code, name=entry.version.name,
+                                             evaluation_usable=entry.version.evaluation_usable,
+                                             fields={f["name"]: f for f in entry.version.fields})
+            for entry in catalogue.list_items(session)}
+
+
+def check(session: Session, spec: ModelSpec) -> None:
+    definition.check_model(spec, item_facts(session), SUBJECT_KINDS)
+
+
+# --- models -------------------------------------------------------------------------------------------
+
+def _may_edit(actor: Actor, model: EvaluationModel | None) -> None:
+    """The authority edits every model; a department only the industry models it owns."""
+    if actor.role == "authority_admin" or actor.is_system:
+        return
+    if model is not None and model.department_id is not None and model.department_id == actor.department_id:
+        return
+    if model is None and actor.department_id is not None:
+        return
+    raise Forbidden("MODEL_NOT_YOURS", "只能修改本部门制定的行业信用评价模型")
+
+
+def create_model(session: Session, actor: Actor, spec: ModelSpec) -> Model:
+    _may_edit(actor, None)
+    check(session, spec)
+    if session.scalar(select(EvaluationModel.id).where(EvaluationModel.code == spec.code)) is not None:
+        raise Invalid("MODEL_CODE_TAKEN", f"模型代码“{spec.code}”已存在", field="code")
+    department_id = None if actor.role == "authority_admin" or actor.is_system else actor.department_id
+    model = EvaluationModel(code=spec.code, department_id=department_id, current_version=1, created_at=utcnow())
+    session.add(model)
+    session.flush()
+    version = _add_version(session, actor, model, spec, 1, "新建")
+    audit.append(session, actor, "evaluation.model_create", object_type="evaluation_model", object_id=model.id,
+                 detail={"code": spec.code, "version": 1})
+    return Model(model, version, spec)
+
+
+def revise_model(session: Session, actor: Actor, code: str, spec: ModelSpec, note: str) -> Model:
+    current = get_model(session, code)
+    _may_edit(actor, current.model)
+    if spec.code != code:
+        raise Invalid("MODEL_CODE_CHANGED", "不能修改模型代码", field="code")
+    if len(note.strip()) < 2:
+        raise Invalid("MODEL_NOTE_REQUIRED", "请说明修订内容", field="note")
+    check(session, spec)
+    number = current.model.current_version + 1
+    version = _add_version(session, actor, current.model, spec, number, note.strip())
+    current.model.current_version = number
+    audit.append(session, actor, "evaluation.model_revise", object_type="evaluation_model",
+                 object_id=current.model.id, detail={"code": code, "version": number, "note": note.strip()})
+    return Model(current.model, version, spec)
+
+
+def _add_version(session: Session, actor: Actor, model: EvaluationModel, spec: ModelSpec, number: int,
+                 note: str) -> EvaluationModelVersion:
+    version = EvaluationModelVersion(model_id=model.id, version=number, spec=spec.model_dump(), change_note=note,
+                                     created_at=utcnow(), created_by=actor.username)
+    session.add(version)
+    session.flush()
+    return version
+
+
+def get_model(session: Session, code: str) -> Model:
+    model = session.scalar(select(EvaluationModel).where(EvaluationModel.code == code))
+    if model is None:
+        raise NotFound("MODEL_UNKNOWN", f"没有评价模型“{code}”")
+    version = session.scalar(select(EvaluationModelVersion).where(
+        EvaluationModelVersion.model_id == model.id, EvaluationModelVersion.version == model.current_version))
+    assert version is not None
+    return Model(model, version, ModelSpec.model_validate(version.spec))
+
+
+def get_version(session: Session, version_id: int) -> tuple[EvaluationModel, EvaluationModelVersion, ModelSpec]:
+    version = session.get(EvaluationModelVersion, version_id)
+    if version is None:
+        raise NotFound("MODEL_VERSION_UNKNOWN", f"评价模型版本不存在：{version_id}")
+    model = session.get(EvaluationModel, version.model_id)
+    assert model is not None
+    return model, version, ModelSpec.model_validate(version.spec)
+
+
+def list_models(session: Session) -> list[Model]:
+    return [get_model(session, code) for code in session.scalars(select(EvaluationModel.code).order_by(EvaluationModel.id))]
+
+
+def versions(session: Session, code: str) -> list[EvaluationModelVersion]:
+    model = get_model(session, code).model
+    return list(session.scalars(select(EvaluationModelVersion).where(EvaluationModelVersion.model_id == model.id)
+                                .order_by(EvaluationModelVersion.version.desc())))
+
+
+def seed_specs() -> list[dict[str, Any]]:
+    text = resources.files("xinyong.seed").joinpath("evaluation_models.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def seed(session: Session, actor: Actor) -> int:
+    """Create the seeded models that are missing; never touch what the authority changed."""
+    existing = set(session.scalars(select(EvaluationModel.code)))
+    added = 0
+    for data in seed_specs():
+        if data["code"] not in existing:
+            create_model(session, actor, parse_spec(data))
+            added += 1
+    return added
+
+
+# --- runs -----------------------------------------------------------------------------------------------
+
+def start_run(session: Session, actor: Actor, code: str, as_of: date, *, cutoff: datetime | None = None) -> int:
+    """Check and record a run about to start; returns its id (``execute_run`` does the work)."""
+    current = get_model(session, code)
+    _may_edit(actor, current.model)
+    if as_of > clock.today():
+        raise Invalid("EVAL_AS_OF_FUTURE", f"评价基准日{as_of.isoformat()}晚于今天，不能评价尚未发生的情况", field="as_of")
+    check(session, current.spec)  # the catalogue may have changed since the model was saved
+    run = EvaluationRun(model_version_id=current.version.id, as_of=as_of, data_cutoff=cutoff or clock.now(),
+                        status="running", grade_counts={}, started_at=utcnow(), started_by=actor.username)
+    session.add(run)
+    session.flush()
+    audit.append(session, actor, "evaluation.run_start", object_type="evaluation_run", object_id=run.id,
+                 detail={"model": code, "version": current.version.version, "as_of": as_of.isoformat()})
+    return run.id
+
+
+def execute_run(factory: sessionmaker[Session], run_id: int, *, workdir: Path | None = None) -> EvaluationRun:
+    """Export, compute and store one run's results, all or nothing."""
+    started = time.perf_counter()
+    with factory() as session:
+        run = _run(session, run_id)
+        _model, _version, spec = get_version(session, run.model_version_id)
+        as_of, cutoff = run.as_of, run.data_cutoff
+    try:
+        with tempfile.TemporaryDirectory(dir=workdir) as folder:
+            with factory() as session:
+                exported = engine.export(session, spec, as_of, cutoff, Path(folder))
+            if exported.population_count == 0:
+                raise Invalid("EVAL_POPULATION_EMPTY", "该模型适用的主体类型下没有任何主体，无法评价")
+            table = engine.run_duckdb(exported, spec, as_of)
+        with factory() as session, session.begin():
+            grades = _store(session, run_id, table)
+            run = _run(session, run_id)
+            run.status, run.population, run.facts = "succeeded", table.num_rows, exported.fact_count
+            run.grade_counts = dict(sorted(grades.items()))
+            _finish(run, started)
+    except Exception as error:
+        with factory() as session, session.begin():
+            run = _run(session, run_id)
+            run.status, run.error = "failed", (getattr(error, "message", None) or repr(error))[:1000]
+            _finish(run, started)
+        raise
+    with factory() as session:
+        return _run(session, run_id)
+
+
+def _finish(run: EvaluationRun, started: float) -> None:
+    run.finished_at = utcnow()
+    run.duration_ms = int((time.perf_counter() - started) * 1000)
+
+
+def _store(session: Session, run_id: int, table: Any) -> Counter[str]:
+    columns = table.column_names
+    value_columns = [c for c in columns if c.startswith("v_")]
+    grades: Counter[str] = Counter()
+    for batch in table.to_batches(RESULT_BATCH):
+        data = batch.to_pydict()
+        rows = []
+        for index, subject_id in enumerate(data["subject_id"]):
+            grade = data["grade"][index]
+            grades[grade] += 1
+            values = ",".join(f'"{c[2:]}": {data[c][index]!r}' for c in value_columns)
+            rows.append({"run_id": run_id, "subject_id": subject_id, "score": data["score"][index], "grade": grade,
+                         "indicator_values": RawJSON("{" + values + "}")})
+        bulk_insert(session, EvaluationResult.__table__, rows)
+    return grades
+
+
+def _run(session: Session, run_id: int) -> EvaluationRun:
+    run = session.get(EvaluationRun, run_id)
+    if run is None:
+        raise NotFound("EVAL_RUN_UNKNOWN", f"评价批次不存在：{run_id}")
+    return run
+
+
+def run_model(factory: sessionmaker[Session], actor: Actor, code: str, as_of: date, *,
+              cutoff: datetime | None = None) -> EvaluationRun:
+    """Start and execute a run in one call (CLI, tests)."""
+    with factory() as session, session.begin():
+        run_id = start_run(session, actor, code, as_of, cutoff=cutoff)
+    return execute_run(factory, run_id)
+
+
+def get_run(session: Session, run_id: int) -> EvaluationRun:
+    return _run(session, run_id)
+
+
+def runs(session: Session, *, code: str | None = None, limit: int = 50) -> list[EvaluationRun]:
+    query = select(EvaluationRun).order_by(EvaluationRun.id.desc()).limit(limit)
+    if code:
+        model = get_model(session, code).model
+        ids = select(EvaluationModelVersion.id).where(EvaluationModelVersion.model_id == model.id)
+        query = query.where(EvaluationRun.model_version_id.in_(ids))
+    return list(session.scalars(query))
+
+
+def latest_run(session: Session, code: str) -> EvaluationRun | None:
+    """The newest succeeded run of a model: its results are the model's current grades."""
+    succeeded = [r for r in runs(session, code=code, limit=200) if r.status == "succeeded"]
+    return succeeded[0] if succeeded else None
+
+
+def result(session: Session, run_id: int, subject_id: int) -> EvaluationResult | None:
+    return session.get(EvaluationResult, (run_id, subject_id))
+
+
+def results(session: Session, run_id: int, *, limit: int = 50, offset: int = 0,
+            grade: str | None = None) -> tuple[list[EvaluationResult], int]:
+    query = select(EvaluationResult).where(EvaluationResult.run_id == run_id)
+    if grade:
+        query = query.where(EvaluationResult.grade == grade)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(EvaluationResult.score.desc(), EvaluationResult.subject_id)
+                           .limit(limit).offset(offset))
+    return list(rows), total
+
+
+def explain(session: Session, run_id: int, subject_id: int) -> reference.Explanation:
+    """The subject's score recomputed from the run's facts, with the records behind each indicator."""
+    run = _run(session, run_id)
+    _model, _version, spec = get_version(session, run.model_version_id)
+    wanted = engine.fields_read(spec)
+    facts = []
+    if wanted:
+        for row in session.execute(records.facts_as_of(run.data_cutoff, wanted, subject_id=subject_id)).mappings():
+            fields = {key[2:]: value for key, value in row.items() if key.startswith("f_")}
+            facts.append(reference.Fact(row["record_id"], row["item_code"], row["decision_date"], fields))
+    return reference.explain(spec, facts, run.as_of)
