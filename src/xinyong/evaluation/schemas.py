@@ -67,3 +67,56 @@ class ModelSpec(BaseModel):
     max_score: float = 1000
     grades: list[Grade] = Field(min_length=2, description="由高到低")
     indicators: list[Indicator] = Field(min_length=1)
+
+
+class ModelSummary(BaseModel):
+    code: str
+    name: str
+    version: int
+    purpose: Purpose
+    owner: str
+    industry_department_id: int | None = Field(description="行业信用评价模型的制定部门；公共信用综合评价为空")
+
+
+class RevisionIn(BaseModel):
+    spec: ModelSpec
+    note: str = Field(min_length=2, max_length=500, description="修订说明")
+
+
+class RunIn(BaseModel):
+    as_of: str = Field(description="评价基准日 YYYY-MM-DD，不得晚于今天")
+
+
+class RunOut(BaseModel):
+    id: int
+    model_code: str
+    model_version: int
+    as_of: str
+    data_cutoff: str
+    status: str
+    population: int
+    facts: int
+    grade_counts: dict[str, int]
+    error: str
+    duration_ms: int | None
+
+
+class IndicatorExplanation(BaseModel):
+    code: str
+    name: str
+    dimension: str
+    value: float
+    weight: float | None = Field(description="计分指标的每单位分值；作为组合指标输入的为空")
+    contribution: float | None
+    record_ids: list[int] = Field(default_factory=list, description="计入该指标的信用记录")
+
+
+class SubjectGrade(BaseModel):
+    run_id: int
+    model_code: str
+    model_name: str
+    as_of: str
+    score: float
+    grade: str
+    grade_label: str
+    indicators: list[IndicatorExplanation] | None = None

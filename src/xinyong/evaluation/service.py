@@ -29,7 +29,7 @@ from xinyong.db import RawJSON, bulk_insert, utcnow
 from xinyong.errors import Forbidden, Invalid, NotFound
 from xinyong.evaluation import definition, engine, reference
 from xinyong.evaluation.models import EvaluationModel, EvaluationModelVersion, EvaluationResult, EvaluationRun
-from xinyong.evaluation.schemas import ModelSpec
+from xinyong.evaluation.schemas import IndicatorExplanation, ModelSpec, ModelSummary, RunOut, SubjectGrade
 from xinyong.records import service as records
 from xinyong.subjects.kinds import SUBJECT_KINDS
 from xinyong.web.forms import parse_form
@@ -310,3 +310,44 @@ def explain(session: Session, run_id: int, subject_id: int) -> reference.Explana
             fields = {key[2:]: value for key, value in row.items() if key.startswith("f_")}
             facts.append(reference.Fact(row["record_id"], row["item_code"], row["decision_date"], fields))
     return reference.explain(spec, facts, run.as_of)
+
+
+# --- read models for pages and the API -----------------------------------------------------------------
+
+def summary(entry: Model) -> ModelSummary:
+    return ModelSummary(code=entry.code, name=entry.spec.name, version=entry.version.version,
+                        purpose=entry.spec.purpose, owner=entry.spec.owner,
+                        industry_department_id=entry.model.department_id)
+
+
+def run_out(session: Session, run: EvaluationRun) -> RunOut:
+    model, version, _spec = get_version(session, run.model_version_id)
+    return RunOut(id=run.id, model_code=model.code, model_version=version.version, as_of=run.as_of.isoformat(),
+                  data_cutoff=clock.local(run.data_cutoff).isoformat(), status=run.status,
+                  population=run.population, facts=run.facts, grade_counts=run.grade_counts, error=run.error,
+                  duration_ms=run.duration_ms)
+
+
+def indicator_rows(spec: ModelSpec, explanation: reference.Explanation) -> list[IndicatorExplanation]:
+    return [IndicatorExplanation(code=i.code, name=i.name, dimension=i.dimension, value=explanation.values[i.code],
+                                 weight=i.weight if i.code in explanation.contributions else None,
+                                 contribution=explanation.contributions.get(i.code),
+                                 record_ids=explanation.records.get(i.code, []))
+            for i in spec.indicators]
+
+
+def subject_grades(session: Session, subject_id: int, *, explained: bool = False) -> list[SubjectGrade]:
+    """The subject's grade under every model's latest run (with the explanation when asked)."""
+    grades = []
+    for entry in list_models(session):
+        run = latest_run(session, entry.code)
+        found = result(session, run.id, subject_id) if run else None
+        if run is None or found is None:
+            continue
+        _model, _version, spec = get_version(session, run.model_version_id)
+        labels = {g.code: g.label for g in spec.grades}
+        rows = indicator_rows(spec, explain(session, run.id, subject_id)) if explained else None
+        grades.append(SubjectGrade(run_id=run.id, model_code=entry.code, model_name=spec.name,
+                                   as_of=run.as_of.isoformat(), score=found.score, grade=found.grade,
+                                   grade_label=labels.get(found.grade, found.grade), indicators=rows))
+    return grades

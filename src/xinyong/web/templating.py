@@ -16,7 +16,8 @@ from xinyong.config import get_settings
 from xinyong.subjects.kinds import kind_label
 
 _ROOT = Path(__file__).resolve().parent.parent
-CONTEXTS = ["web", "access", "audit", "catalogue", "disclosure", "ingest", "policy", "records", "subjects"]
+CONTEXTS = ["web", "access", "audit", "catalogue", "disclosure", "evaluation", "ingest", "policy", "records",
+            "subjects"]
 
 
 def _datetime(value: datetime | None) -> str:
@@ -43,7 +44,9 @@ NAVIGATION: list[tuple[str, str, P]] = [
     ("信息归集", "/ingest", P.INGEST_READ),
     ("报送记录", "/records", P.RECORDS_SUBMIT),
     ("质效评估", "/quality", P.QUALITY_READ),
+    ("信用评价", "/evaluation", P.EVALUATION_READ),
     ("我的信用", "/me/credit", P.RECORDS_READ_OWN),
+    ("我的评价", "/me/evaluation", P.EVALUATION_READ_OWN),
     ("机构服务", "/institution", P.INSTITUTION_PORTAL),
     ("用户管理", "/admin/users", P.USERS_MANAGE),
     ("政策参数", "/admin/policy", P.POLICY_EDIT),
