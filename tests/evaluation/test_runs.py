@@ -206,3 +206,25 @@ def test_models_are_edited_as_yaml_in_the_browser_form(factory: sessionmaker[Ses
                       follow_redirects=False)
     assert good.status_code == 303
     assert "第 2 版" in admin.get("/evaluation/models/PUBLIC_CREDIT_ORG").text
+
+
+def test_dashboards_group_grades_and_show_movement(factory: sessionmaker[Session], world: World,
+                                                   client_for: Callable[[str], TestClient]) -> None:
+    first = service.run_model(factory, SYSTEM, "PUBLIC_CREDIT_ORG", clock.today())
+    with factory() as session:
+        assert service.distribution(session, first.id, "kind") == {"企业法人": {"A": 1, "B": 2}}
+        assert sum(sum(c.values()) for c in service.distribution(session, first.id, "region").values()) == 3
+        assert service.movement(session, first.id).previous_run_id is None
+    with factory() as session, session.begin():
+        submitter = access.actor_for(next(u for u in access.users(session) if u.username == "scjg"))
+        records.submit(session, submitter, "LIST_SERIOUS", SubjectRef(uscc=SUBJECT_CODE, name="南京示范科技有限公司"),
+                       {"MDLX": "严重违法失信名单", "RDWH": "宁市监严〔2026〕3号", "RDYY": "提交虚假材料取得许可",
+                        "RDRQ": clock.today().isoformat(), "RDJG": "南京市市场监督管理局"},
+                       department_id=world.department_id, department_code=DEPARTMENT_CODE)
+    second = service.run_model(factory, SYSTEM, "PUBLIC_CREDIT_ORG", clock.today())
+    with factory() as session:
+        moved = service.movement(session, second.id)
+    assert moved.previous_run_id == first.id
+    assert moved.matrix == {"A": {"A": 1}, "B": {"B": 1, "D": 1}} and (moved.entered, moved.left) == (0, 0)
+    page = client_for("authority_admin").get(f"/evaluation/runs/{second.id}")
+    assert "等级变动" in page.text and 'id="chart-region"' in page.text

@@ -179,8 +179,11 @@ def run_page_get(run_id: int, request: Request, grade: str = "", page: int = Que
     _model, _version, spec = service.get_version(session, run.model_version_id)
     rows, total = service.results(session, run_id, grade=grade or None, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     names = {s.id: s for s in subjects.by_ids(session, [r.subject_id for r in rows])}
+    charts = {by: service.distribution(session, run_id, by) for by in service.DIMENSIONS}
     return render(request, "evaluation_run.html", title=f"评价批次 {run_id}", run=service.run_out(session, run), spec=spec,
-                  rows=rows, subjects=names, total=total, page=page, per_page=PER_PAGE, grade=grade)
+                  rows=rows, subjects=names, total=total, page=page, per_page=PER_PAGE, grade=grade,
+                  charts=charts, dimensions=service.DIMENSIONS, movement=service.movement(session, run_id),
+                  grade_codes=[g.code for g in spec.grades])
 
 
 @router.get("/evaluation/runs/{run_id}/subjects/{subject_id}", include_in_schema=False)

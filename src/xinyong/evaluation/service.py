@@ -31,7 +31,9 @@ from xinyong.evaluation import definition, engine, reference
 from xinyong.evaluation.models import EvaluationModel, EvaluationModelVersion, EvaluationResult, EvaluationRun
 from xinyong.evaluation.schemas import IndicatorExplanation, ModelSpec, ModelSummary, RunOut, SubjectGrade
 from xinyong.records import service as records
-from xinyong.subjects.kinds import SUBJECT_KINDS
+from xinyong.subjects import service as subjects
+from xinyong.subjects import uscc
+from xinyong.subjects.kinds import INDUSTRIES, SUBJECT_KINDS, kind_label
 from xinyong.web.forms import parse_form
 
 RESULT_BATCH = 20_000
@@ -351,3 +353,66 @@ def subject_grades(session: Session, subject_id: int, *, explained: bool = False
                                    as_of=run.as_of.isoformat(), score=found.score, grade=found.grade,
                                    grade_label=labels.get(found.grade, found.grade), indicators=rows))
     return grades
+
+
+# --- dashboards ----------------------------------------------------------------------------------------
+
+DIMENSIONS = {"region": "所在地区", "industry": "所属行业", "kind": "主体类型"}
+
+
+def distribution(session: Session, run_id: int, by: str) -> dict[str, dict[str, int]]:
+    """Grade counts of a run per region, industry or subject kind (等级分布)."""
+    if by not in DIMENSIONS:
+        raise Invalid("EVAL_DIMENSION_UNKNOWN", f"没有“{by}”这一分组，应为 region、industry 或 kind", field="by")
+    people = subjects.population_query(list(SUBJECT_KINDS)).subquery()
+    column = {"region": people.c.region_code, "industry": people.c.industry, "kind": people.c.kind}[by]
+    rows = session.execute(select(column, EvaluationResult.grade, func.count())
+                           .join(people, people.c.subject_id == EvaluationResult.subject_id)
+                           .where(EvaluationResult.run_id == run_id).group_by(column, EvaluationResult.grade))
+    table: dict[str, dict[str, int]] = {}
+    for key, grade, count in rows:
+        table.setdefault(_label(by, key), {})[grade] = count
+    return dict(sorted(table.items(), key=lambda item: -sum(item[1].values())))
+
+
+def _label(by: str, key: str | None) -> str:
+    if key is None:
+        return "未填写"
+    if by == "region":
+        return uscc.region_name(key) or key
+    if by == "industry":
+        return INDUSTRIES.get(key, key)
+    return kind_label(key)
+
+
+@dataclass(frozen=True)
+class Movement:
+    """How subjects moved between a run and the previous succeeded run of the same model (等级变动)."""
+
+    previous_run_id: int | None
+    matrix: dict[str, dict[str, int]]  # previous grade -> this run's grade -> subjects
+    entered: int  # evaluated now, not before
+    left: int  # evaluated before, not now
+
+
+def movement(session: Session, run_id: int) -> Movement:
+    run = _run(session, run_id)
+    previous = session.scalar(select(EvaluationRun.id).where(
+        EvaluationRun.model_version_id.in_(select(EvaluationModelVersion.id).where(
+            EvaluationModelVersion.model_id == select(EvaluationModelVersion.model_id).where(
+                EvaluationModelVersion.id == run.model_version_id).scalar_subquery())),
+        EvaluationRun.status == "succeeded", EvaluationRun.id < run_id).order_by(EvaluationRun.id.desc()).limit(1))
+    if previous is None:
+        return Movement(None, {}, 0, 0)
+    before = select(EvaluationResult.subject_id, EvaluationResult.grade).where(
+        EvaluationResult.run_id == previous).subquery()
+    now = select(EvaluationResult.subject_id, EvaluationResult.grade).where(EvaluationResult.run_id == run_id).subquery()
+    matrix: dict[str, dict[str, int]] = {}
+    for old, new, count in session.execute(select(before.c.grade, now.c.grade, func.count())
+                                           .join(now, now.c.subject_id == before.c.subject_id)
+                                           .group_by(before.c.grade, now.c.grade)):
+        matrix.setdefault(old, {})[new] = count
+    moved = sum(sum(row.values()) for row in matrix.values())
+    total_now = session.scalar(select(func.count()).select_from(now)) or 0
+    total_before = session.scalar(select(func.count()).select_from(before)) or 0
+    return Movement(previous, matrix, total_now - moved, total_before - moved)
