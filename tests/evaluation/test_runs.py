@@ -228,3 +228,23 @@ def test_dashboards_group_grades_and_show_movement(factory: sessionmaker[Session
     assert moved.matrix == {"A": {"A": 1}, "B": {"B": 1, "D": 1}} and (moved.entered, moved.left) == (0, 0)
     page = client_for("authority_admin").get(f"/evaluation/runs/{second.id}")
     assert "等级变动" in page.text and 'id="chart-region"' in page.text
+
+
+def test_an_industry_models_results_flow_back_as_the_departments_records(factory: sessionmaker[Session],
+                                                                          world: World) -> None:
+    with factory() as session, session.begin():
+        submitter = access.actor_for(next(u for u in access.users(session) if u.username == "scjg"))
+        data = service.seed_specs()[0] | {"code": "MARKET_INDUSTRY", "name": "市场监管行业信用评价", "owner": "玄武区市场监管局"}
+        service.create_model(session, submitter, service.parse_spec(data))
+    run = service.run_model(factory, submitter, "MARKET_INDUSTRY", clock.today())
+    with factory() as session, session.begin():
+        assert service.publish_as_records(session, submitter, run.id) == 3
+    with factory() as session, session.begin():
+        assert service.publish_as_records(session, submitter, run.id) == 3  # again: recognised, not duplicated
+        rows = [r for r in records.current_for_subject(session, world.subject_id) if r.item_code == "EVAL_RESULT"]
+        assert len(rows) == 1 and rows[0].department_id == world.department_id
+        assert rows[0].payload["PJLX"] == "市场监管行业信用评价" and rows[0].payload["PJDJ"].startswith("B")
+    public = service.run_model(factory, SYSTEM, "PUBLIC_CREDIT_ORG", clock.today())
+    with factory() as session, pytest.raises(Invalid) as error:
+        service.publish_as_records(session, SYSTEM, public.id)
+    assert error.value.code == "EVAL_NOT_INDUSTRY_MODEL"

@@ -87,6 +87,19 @@ def run_api(code: str, body: RunIn, request: Request, actor: Actor = Depends(req
     return service.run_out(session, service.get_run(session, run_id))
 
 
+@router.post("/api/v1/evaluation/runs/{run_id}/records", summary="行业信用评价结果作为本部门的信用记录回流")
+def publish_api(run_id: int, actor: Actor = Depends(require(P.EVALUATION_MODELS)),
+                session: Session = Depends(get_db)) -> dict[str, int]:
+    return {"records": service.publish_as_records(session, actor, run_id)}
+
+
+@router.post("/evaluation/runs/{run_id}/records", include_in_schema=False)
+def publish_page(run_id: int, request: Request, actor: Actor = Depends(require(P.EVALUATION_MODELS)),
+                 session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
+    count = service.publish_as_records(session, actor, run_id)
+    return RedirectResponse(f"/evaluation/runs/{run_id}?published={count}", status_code=303)
+
+
 @router.get("/api/v1/evaluation/runs/{run_id}", summary="评价批次")
 def run_get_api(run_id: int, _: Actor = Depends(require(P.EVALUATION_READ)), session: Session = Depends(get_db)) -> RunOut:
     return service.run_out(session, service.get_run(session, run_id))
@@ -173,7 +186,7 @@ def run_page(code: str, request: Request, as_of: str = Form(""), actor: Actor = 
 
 
 @router.get("/evaluation/runs/{run_id}", include_in_schema=False)
-def run_page_get(run_id: int, request: Request, grade: str = "", page: int = Query(1, ge=1),
+def run_page_get(run_id: int, request: Request, grade: str = "", page: int = Query(1, ge=1), published: int | None = None,
                  _: Actor = Depends(require(P.EVALUATION_READ)), session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
     run = service.get_run(session, run_id)
     _model, _version, spec = service.get_version(session, run.model_version_id)
@@ -183,7 +196,8 @@ def run_page_get(run_id: int, request: Request, grade: str = "", page: int = Que
     return render(request, "evaluation_run.html", title=f"评价批次 {run_id}", run=service.run_out(session, run), spec=spec,
                   rows=rows, subjects=names, total=total, page=page, per_page=PER_PAGE, grade=grade,
                   charts=charts, dimensions=service.DIMENSIONS, movement=service.movement(session, run_id),
-                  grade_codes=[g.code for g in spec.grades])
+                  grade_codes=[g.code for g in spec.grades], industry=_model.department_id is not None,
+                  flash=f"已作为行业信用评价结果报送 {published} 条信用记录" if published is not None else None)
 
 
 @router.get("/evaluation/runs/{run_id}/subjects/{subject_id}", include_in_schema=False)

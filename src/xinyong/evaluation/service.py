@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from xinyong import clock
+from xinyong.access import service as access
 from xinyong.actor import Actor
 from xinyong.audit import service as audit
 from xinyong.catalogue import service as catalogue
@@ -31,6 +32,7 @@ from xinyong.evaluation import definition, engine, reference
 from xinyong.evaluation.models import EvaluationModel, EvaluationModelVersion, EvaluationResult, EvaluationRun
 from xinyong.evaluation.schemas import IndicatorExplanation, ModelSpec, ModelSummary, RunOut, SubjectGrade
 from xinyong.records import service as records
+from xinyong.records.schemas import SubjectRef
 from xinyong.subjects import service as subjects
 from xinyong.subjects import uscc
 from xinyong.subjects.kinds import INDUSTRIES, SUBJECT_KINDS, kind_label
@@ -416,3 +418,41 @@ def movement(session: Session, run_id: int) -> Movement:
     total_now = session.scalar(select(func.count()).select_from(now)) or 0
     total_before = session.scalar(select(func.count()).select_from(before)) or 0
     return Movement(previous, matrix, total_now - moved, total_before - moved)
+
+
+# --- industry evaluations flow back as records ------------------------------------------------------------
+
+RESULT_ITEM = "EVAL_RESULT"  # 行业信用评价结果
+
+
+def publish_as_records(session: Session, actor: Actor, run_id: int) -> int:
+    """An industry model's results become the department's 行业信用评价结果 records (one per organisation).
+
+    Idempotent: publishing the same run again recognises the records already held; a later run of
+    the same year corrects them (same natural key: evaluation type and year).
+    """
+    run = _run(session, run_id)
+    model, _version, spec = get_version(session, run.model_version_id)
+    if model.department_id is None:
+        raise Invalid("EVAL_NOT_INDUSTRY_MODEL", "只有行业信用评价模型的结果作为部门报送的信用记录回流")
+    _may_edit(actor, model)
+    if run.status != "succeeded":
+        raise Invalid("EVAL_RUN_NOT_SUCCEEDED", "只能发布已完成的评价批次")
+    department = access.get_department(session, model.department_id)
+    labels = {g.code: g.label for g in spec.grades}
+    published = 0
+    rows = session.execute(select(EvaluationResult.subject_id, EvaluationResult.grade)
+                           .where(EvaluationResult.run_id == run_id).order_by(EvaluationResult.subject_id)).all()
+    people = {s.id: s for s in subjects.by_ids(session, [subject_id for subject_id, _ in rows])}
+    for subject_id, grade in rows:
+        subject = people[subject_id]
+        if not subject.uscc:
+            continue  # natural persons are not referenced by code; incentive results stay on the platform
+        payload = {"PJLX": spec.name, "PJND": run.as_of.year, "PJDJ": f"{grade}（{labels.get(grade, grade)}）",
+                   "PJJG": department.name, "PJRQ": run.as_of.isoformat()}
+        records.submit(session, actor, RESULT_ITEM, SubjectRef(uscc=subject.uscc, name=subject.name), payload,
+                       department_id=department.id, department_code=department.code)
+        published += 1
+    audit.append(session, actor, "evaluation.publish_records", object_type="evaluation_run", object_id=run_id,
+                 detail={"model": model.code, "records": published})
+    return published
