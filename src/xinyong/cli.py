@@ -11,10 +11,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from xinyong import migrate
+from xinyong import clock, migrate
 from xinyong.actor import Actor
 from xinyong.config import get_settings
-from xinyong.db import session_scope
+from xinyong.db import session_factory, session_scope
+from xinyong.evaluation.cli import evaluation_app
 from xinyong.feed.cli import feed_app
 
 app = typer.Typer(help="Xinyong 公共信用信息平台命令行", no_args_is_help=True)
@@ -27,6 +28,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(subjects_app, name="subjects")
 app.add_typer(feed_app, name="feed")
+app.add_typer(evaluation_app, name="evaluation")
 console = Console()
 
 
@@ -104,7 +106,21 @@ def demo(subjects: int = typer.Option(3000, help="生成的信用主体数量"),
         summary = demo_data.generate(session, subjects=subjects, seed=seed,
                                      progress=lambda done, total: progress.update(task, completed=done, total=total))
     console.print(summary)
+    _demo_evaluation()
     _print_accounts()
+
+
+def _demo_evaluation() -> None:
+    """Two runs of the public model (a quarter ago and today), so grades, charts and movement show."""
+    from datetime import timedelta
+
+    from xinyong.evaluation import service as evaluation
+
+    factory = session_factory()
+    quarter_ago = clock.now() - timedelta(days=91)
+    for as_of, cutoff in ((quarter_ago.date(), quarter_ago), (clock.today(), None)):
+        run = evaluation.run_model(factory, Actor.system("演示数据初始化"), "PUBLIC_CREDIT_ORG", as_of, cutoff=cutoff)
+        console.print(f"公共信用综合评价（基准日 {as_of}）：{run.population} 个主体，等级分布 {run.grade_counts}")
 
 
 def _print_accounts() -> None:
