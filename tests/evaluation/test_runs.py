@@ -66,7 +66,7 @@ def test_a_run_scores_every_subject_in_scope_and_explains_it(factory: sessionmak
     assert scores["南京清白科技有限公司"] == (700.0, "B")
     assert scores["南京荣誉制造有限公司"] == (760.0, "A")  # three honours count (cap 3) at +20 each
     penalised, grade = scores["南京示范科技有限公司"]
-    assert penalised < 700 and grade == "B"
+    assert penalised < 690 and grade == "C"  # a penalty in the last year: below 良
     assert "王小明" not in scores  # persons are outside the organisations' model
     assert sum(run.grade_counts.values()) == 3
     with factory() as session:
@@ -212,7 +212,7 @@ def test_dashboards_group_grades_and_show_movement(factory: sessionmaker[Session
                                                    client_for: Callable[[str], TestClient]) -> None:
     first = service.run_model(factory, SYSTEM, "PUBLIC_CREDIT_ORG", clock.today())
     with factory() as session:
-        assert service.distribution(session, first.id, "kind") == {"企业法人": {"A": 1, "B": 2}}
+        assert service.distribution(session, first.id, "kind") == {"企业法人": {"A": 1, "B": 1, "C": 1}}
         assert sum(sum(c.values()) for c in service.distribution(session, first.id, "region").values()) == 3
         assert service.movement(session, first.id).previous_run_id is None
     with factory() as session, session.begin():
@@ -225,7 +225,7 @@ def test_dashboards_group_grades_and_show_movement(factory: sessionmaker[Session
     with factory() as session:
         moved = service.movement(session, second.id)
     assert moved.previous_run_id == first.id
-    assert moved.matrix == {"A": {"A": 1}, "B": {"B": 1, "D": 1}} and (moved.entered, moved.left) == (0, 0)
+    assert moved.matrix == {"A": {"A": 1}, "B": {"B": 1}, "C": {"D": 1}} and (moved.entered, moved.left) == (0, 0)
     page = client_for("authority_admin").get(f"/evaluation/runs/{second.id}")
     assert "等级变动" in page.text and 'id="chart-region"' in page.text
 
@@ -243,7 +243,7 @@ def test_an_industry_models_results_flow_back_as_the_departments_records(factory
         assert service.publish_as_records(session, submitter, run.id) == 3  # again: recognised, not duplicated
         rows = [r for r in records.current_for_subject(session, world.subject_id) if r.item_code == "EVAL_RESULT"]
         assert len(rows) == 1 and rows[0].department_id == world.department_id
-        assert rows[0].payload["PJLX"] == "市场监管行业信用评价" and rows[0].payload["PJDJ"].startswith("B")
+        assert rows[0].payload["PJLX"] == "市场监管行业信用评价" and rows[0].payload["PJDJ"] == "C（中）"
     public = service.run_model(factory, SYSTEM, "PUBLIC_CREDIT_ORG", clock.today())
     with factory() as session, pytest.raises(Invalid) as error:
         service.publish_as_records(session, SYSTEM, public.id)
