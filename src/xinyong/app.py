@@ -133,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from xinyong.disclosure.routes import api as disclosure_api
     from xinyong.disclosure.routes import pages as disclosure_pages
     from xinyong.evaluation.routes import router as evaluation_router
+    from xinyong.evaluation.supervision_routes import router as supervision_router
     from xinyong.feed.routes import router as feed_router
     from xinyong.ingest.routes import router as ingest_router
     from xinyong.policy.calendar_routes import router as calendar_router
@@ -143,6 +144,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from xinyong.web.routes import router as web_router
 
     for router in (web_router, disclosure_pages, disclosure_api, access_pages, access_api, catalogue_router, subjects_router, records_router,
-                   ingest_router, quality_router, evaluation_router, feed_router, policy_router, calendar_router, audit_router):
+                   ingest_router, quality_router, evaluation_router, supervision_router, feed_router, policy_router, calendar_router, audit_router):
         app.include_router(router)
     return app

@@ -61,7 +61,7 @@ def version_count(session: Session, code: str) -> int:
 def test_seed_creates_every_item_of_the_seed_file_with_default_periods(seeded: Session) -> None:
     items = {entry.code: entry for entry in catalogue.list_items(seeded)}
     assert set(items) == set(SEED)
-    assert len(items) == len(catalogue.seed_specs()) == 15
+    assert len(items) == len(catalogue.seed_specs()) == 16
     for code, entry in items.items():
         assert entry.version.version == 1 and entry.item.current_version == 1
         assert entry.version.name == SEED[code]["name"]
@@ -76,14 +76,14 @@ def test_seed_creates_every_item_of_the_seed_file_with_default_periods(seeded: S
     assert neutral.severity is None and neutral.max_publication_months is None
     # personal data never becomes usable for evaluation
     assert items["PROFESSIONAL_QUALIFICATION"].version.evaluation_usable is False
-    assert len(audit.recent(seeded, action="catalogue.create", limit=100)) == 15
+    assert len(audit.recent(seeded, action="catalogue.create", limit=100)) == len(catalogue.seed_specs())
     assert audit.verify(seeded).ok
 
 
 def test_seed_is_idempotent(seeded: Session) -> None:
     assert catalogue.seed(seeded, Actor.system()) == 0
-    assert seeded.scalar(select(func.count()).select_from(CatalogueItem)) == 15
-    assert seeded.scalar(select(func.count()).select_from(CatalogueItemVersion)) == 15
+    assert seeded.scalar(select(func.count()).select_from(CatalogueItem)) == len(catalogue.seed_specs())
+    assert seeded.scalar(select(func.count()).select_from(CatalogueItemVersion)) == len(catalogue.seed_specs())
 
 
 def test_default_periods_come_from_the_policy_parameter(session: Session) -> None:

@@ -54,16 +54,21 @@ class P(StrEnum):
     EVALUATION_MODELS = "evaluation:models"  # define models and run them (departments: their industry models)
     EVALUATION_READ = "evaluation:read"  # grades of subjects
     EVALUATION_READ_OWN = "evaluation:read_own"  # a subject's own grades and explanations
+    SUPERVISION_EDIT = "supervision:edit"  # supervision tier schemes (分级分类监管方案)
+    SUPERVISION_DRAW = "supervision:draw"  # 双随机 draws (departments: only for themselves)
+    SUPERVISION_READ = "supervision:read"  # schemes, and the draws of one's own department
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
     Role.AUTHORITY_ADMIN: frozenset({P.CATALOGUE_EDIT, P.POLICY_EDIT, P.SUBJECTS_READ, P.SUBJECTS_REGISTER,
                                      P.SUBJECTS_CONFLICTS, P.RECORDS_READ_SHARED, P.USERS_MANAGE, P.INGEST_READ, P.FEED_READ,
-                                     P.QUALITY_READ, P.EVALUATION_MODELS, P.EVALUATION_READ}),
+                                     P.QUALITY_READ, P.EVALUATION_MODELS, P.EVALUATION_READ,
+                                     P.SUPERVISION_EDIT, P.SUPERVISION_DRAW, P.SUPERVISION_READ}),
     Role.DEPARTMENT_SUBMITTER: frozenset({P.SUBJECTS_READ, P.SUBJECTS_REGISTER, P.RECORDS_SUBMIT,
                                           P.RECORDS_READ_SHARED, P.INGEST_READ, P.EVALUATION_MODELS,
-                                          P.EVALUATION_READ}),
-    Role.APPLYING_DEPARTMENT: frozenset({P.SUBJECTS_READ, P.RECORDS_READ_SHARED, P.EVALUATION_READ}),
+                                          P.EVALUATION_READ, P.SUPERVISION_DRAW, P.SUPERVISION_READ}),
+    Role.APPLYING_DEPARTMENT: frozenset({P.SUBJECTS_READ, P.RECORDS_READ_SHARED, P.EVALUATION_READ,
+                                         P.SUPERVISION_READ}),
     Role.SUBJECT_USER: frozenset({P.RECORDS_READ_OWN, P.EVALUATION_READ_OWN}),
     Role.AUTHORISED_INSTITUTION: frozenset({P.INSTITUTION_PORTAL}),
     Role.AUDITOR: frozenset({P.AUDIT_READ}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db import Base
@@ -73,3 +73,62 @@ class EvaluationResult(Base):
     score: Mapped[float]
     grade: Mapped[str] = mapped_column(String(8))
     indicator_values: Mapped[dict[str, Any]]  # indicator code -> value
+
+
+class SupervisionScheme(Base):
+    """One immutable version of a model's supervision tier scheme (分级分类监管方案): grade → tier.
+
+    The newest version of a model is in force; a change is a new row, never an update.
+    ``spec`` is ``evaluation.supervision_schemas.SchemeSpec``.
+    """
+
+    __tablename__ = "supervision_schemes"
+    __table_args__ = (UniqueConstraint("model_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("evaluation_models.id"), index=True)
+    version: Mapped[int]
+    spec: Mapped[dict[str, Any]]
+    change_note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class SupervisionDraw(Base):
+    """A 双随机 random inspection draw: which subjects one department inspects, decided by ``seed``.
+
+    Reproducible: the same run, scheme version, population (the filter over subjects with ids up to
+    ``subject_ceiling``) and seed give the same list (``supervision.verify``).
+    """
+
+    __tablename__ = "supervision_draws"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_number: Mapped[str] = mapped_column(String(40), unique=True)  # 抽查计划编号
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("evaluation_models.id"))
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("supervision_schemes.id"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("evaluation_runs.id"))
+    population_filter: Mapped[dict[str, Any]]
+    subject_ceiling: Mapped[int]
+    seed: Mapped[int] = mapped_column(BigInteger)
+    population: Mapped[int]
+    sample: Mapped[int]
+    counts: Mapped[list[Any]]  # per stratum: grade, tier, ratio, frequency, population, sample
+    population_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class SupervisionDrawItem(Base):
+    """One subject on a draw's inspection list, with the grade and tier it was drawn under."""
+
+    __tablename__ = "supervision_draw_items"
+
+    draw_id: Mapped[int] = mapped_column(ForeignKey("supervision_draws.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+    grade: Mapped[str | None] = mapped_column(String(8))
+    tier: Mapped[str] = mapped_column(String(20))
+    ratio: Mapped[float]
+    frequency: Mapped[int]

@@ -45,6 +45,7 @@ NAVIGATION: list[tuple[str, str, P]] = [
     ("报送记录", "/records", P.RECORDS_SUBMIT),
     ("质效评估", "/quality", P.QUALITY_READ),
     ("信用评价", "/evaluation", P.EVALUATION_READ),
+    ("双随机抽查", "/supervision", P.SUPERVISION_READ),
     ("我的信用", "/me/credit", P.RECORDS_READ_OWN),
     ("我的评价", "/me/evaluation", P.EVALUATION_READ_OWN),
     ("机构服务", "/institution", P.INSTITUTION_PORTAL),
