@@ -7,5 +7,7 @@ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/n
   || need_system_packages postgresql
 # Browser tests (tests/browser) drive Debian's Chromium; a CJK font so Chinese pages render as users see them.
 need_system_packages chromium fonts-wqy-microhei
+# The Spark evaluation test (tests/evaluation/test_spark.py) runs PySpark 4.0 in local mode: a Java 17 runtime.
+command -v java >/dev/null 2>&1 || need_system_packages openjdk-17-jre-headless
 ruff check .
 exec python -m pytest -n "${XINYONG_TEST_WORKERS:-2}" "$@"

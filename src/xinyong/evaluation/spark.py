@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,20 +64,24 @@ def launched_by_spark_submit() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
-def spark_session(master: str | None = None, *, app_name: str = APP_NAME) -> SparkSession:
-    """A session for the evaluation: ``master`` if given, else spark-submit's, else ``local[2]``."""
+def spark_session(master: str | None = None, *, app_name: str = APP_NAME,
+                  conf: Mapping[str, str] | None = None) -> SparkSession:
+    """A session for the evaluation: ``master`` if given, else spark-submit's, else ``local[2]``.
+
+    ``conf`` adds to (or overrides) the local defaults; under spark-submit, pass ``--conf`` instead.
+    """
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.appName(app_name)
     if master is None and launched_by_spark_submit():
         return builder.getOrCreate()
     master = master or LOCAL_MASTER
-    builder = builder.master(master)
+    settings = {**(LOCAL_CONF if master.startswith("local") else {}), **(conf or {})}
     if master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # read by the JVM when it starts
-        for key, value in LOCAL_CONF.items():
-            builder = builder.config(key, value)
-    return builder.getOrCreate()
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    return builder.master(master).getOrCreate()
 
 
 def connect(session: SparkSession) -> Any:
