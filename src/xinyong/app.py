@@ -16,7 +16,8 @@ from xinyong import __version__
 from xinyong.actor import Actor
 from xinyong.audit import service as audit
 from xinyong.config import Settings, get_settings, use_settings
-from xinyong.db import session_factory
+from xinyong.db import read_session_factory, session_factory
+from xinyong.disclosure.cache import PageCache
 from xinyong.errors import DomainError, Forbidden, NotAuthenticated, RateLimited
 from xinyong.web.ratelimit import RateLimiter
 from xinyong.web.templating import render
@@ -106,6 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="公共信用信息平台：归集、存储、评价、应用、退出（采存评用退）。",
                   docs_url=None, redoc_url=None)
     app.state.session_factory = session_factory(settings)
+    app.state.read_session_factory = read_session_factory(settings)
+    app.state.subject_pages = PageCache()
     app.state.public_rate_limiter = RateLimiter(settings.public_rate_limit) if settings.public_rate_limit else None
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -60,6 +60,7 @@ class Base(DeclarativeBase):
 
 
 _engines: dict[str, Engine] = {}
+READ_ONLY = "xinyong_read_only"
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -76,7 +77,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front (no upgrade deadlocks); readers never queue for it.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
@@ -104,6 +106,16 @@ def dispose_engines() -> None:
 
 def session_factory(settings: Settings | None = None) -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(settings), expire_on_commit=False)
+
+
+def read_session_factory(settings: Settings | None = None) -> sessionmaker[Session]:
+    """Sessions that only read (the public portal): a deferred transaction on SQLite, so public
+    readers never wait for the write lock, and a READ ONLY transaction on PostgreSQL."""
+    engine = get_engine(settings)
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    return sessionmaker(bind=engine.execution_options(**options), expire_on_commit=False)
 
 
 @contextmanager

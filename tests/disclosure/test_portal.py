@@ -323,3 +323,36 @@ def test_the_catalogue_decides_whether_a_persons_name_is_published(seeded: Sessi
     body = public.get(f"/api/v1/public/records/{execution.record.id}").json()
     assert (body["subject_name"], body["subject_code"]) == ("王小明", "1101**********002X")  # 失信被执行人: named
     assert "11010519491231002X" not in public.get(f"/publicity/records/{execution.record.id}").text
+
+
+def test_subject_pages_are_cached_until_a_write_or_a_window_boundary(public: TestClient, seeded: Session,
+                                                                      world: World,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from xinyong.disclosure import service as disclosure
+
+    clock.freeze(ENDS - timedelta(minutes=2))
+    built: list[int] = []
+    real = disclosure._subject_view
+    monkeypatch.setattr(disclosure, "_subject_view", lambda session, subject: built.append(subject.id) or real(
+        session, subject))
+    path = f"/api/v1/public/subjects/{SUBJECT_CODE}"
+    first = public.get(path).json()
+    assert public.get(path).json() == first and len(built) == 1  # served from the cache
+    submit(seeded, world, "HONOUR", {"RYMC": "2026年度诚信示范企业", "SYJG": "南京市人民政府", "SYRQ": "2026-06-01",
+                                     "RYJB": "市级"})
+    assert "2026年度诚信示范企业" in public.get(path).text and len(built) == 2  # a write: rebuilt at once
+    clock.freeze(ENDS)  # the penalty's window closes: rebuilt, not served stale
+    assert PENALTY_NUMBER not in public.get(path).text and len(built) == 3
+
+
+def test_public_reads_run_in_read_only_transactions(settings: Settings) -> None:
+    from sqlalchemy import text
+
+    from xinyong.db import read_session_factory
+
+    with read_session_factory(settings)() as session:
+        assert session.execute(text("SELECT count(*) FROM subjects")).scalar() == 0
+        if session.get_bind().dialect.name == "postgresql":
+            with pytest.raises(Exception, match="read-only"):
+                session.execute(text("INSERT INTO policy_parameters (key, label, source, value, updated_at, updated_by)"
+                                     " VALUES ('x', 'x', 'x', '{}', now(), 'x')"))

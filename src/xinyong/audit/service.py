@@ -115,6 +115,11 @@ def verify(session: Session, expect_head: tuple[int, str] | None = None) -> Veri
     return Verification(True, checked, head_seq, prev_hash)
 
 
+def head_seq(session: Session) -> int:
+    """The newest entry's number: every write appends one, so it versions the whole database."""
+    return session.scalar(select(func.max(AuditEntry.seq))) or 0
+
+
 def count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(AuditEntry)) or 0
 

@@ -11,8 +11,8 @@ from xinyong.access.permissions import P
 from xinyong.disclosure import service
 from xinyong.disclosure.schemas import PublicityPage, PublicRecord, PublicSubject, SearchPage
 from xinyong.errors import DomainError, Invalid
-from xinyong.web.caching import json_with_etag
-from xinyong.web.deps import get_db, require
+from xinyong.web.caching import conditional_json, json_with_etag
+from xinyong.web.deps import get_read_db, require
 from xinyong.web.ratelimit import public_rate_limit
 from xinyong.web.templating import render
 
@@ -51,17 +51,18 @@ def _publicity_query(department: str | None, region: str | None, date_from: str 
 
 @api.get("/search", summary="信用主体查询（名称、统一社会信用代码、拼音首字母）", response_model=SearchPage)
 def search_api(request: Request, q: str = Query(..., description="查询内容，至少1个字，最多60个字符"),
-               page: int = Query(1), per_page: int = Query(20), session: Session = Depends(get_db)) -> Response:
+               page: int = Query(1), per_page: int = Query(20), session: Session = Depends(get_read_db)) -> Response:
     return json_with_etag(request, service.search(session, q, page=page, per_page=per_page))
 
 
 @api.get("/subjects/{code}", summary="主体信用信息公示（登记信息与公示期内的信用记录）", response_model=PublicSubject)
-def subject_api(request: Request, code: str, session: Session = Depends(get_db)) -> Response:
-    return json_with_etag(request, service.subject_page(session, code))
+def subject_api(request: Request, code: str, session: Session = Depends(get_read_db)) -> Response:
+    page = service.subject_page_cached(session, code, request.app.state.subject_pages)
+    return conditional_json(request, page.body, page.etag)
 
 
 @api.get("/records/{record_id}", summary="一条公示中的信用记录", response_model=PublicRecord)
-def record_api(request: Request, record_id: int = RECORD_ID, session: Session = Depends(get_db)) -> Response:
+def record_api(request: Request, record_id: int = RECORD_ID, session: Session = Depends(get_read_db)) -> Response:
     return json_with_etag(request, service.record_page(session, record_id))
 
 
@@ -71,7 +72,7 @@ def publicity_api(request: Request, kind: str, department: str | None = Query(No
                   date_from: str | None = Query(None, description="决定日期起，YYYY-MM-DD"),
                   date_to: str | None = Query(None, description="决定日期止，YYYY-MM-DD"),
                   category: str | None = Query(None, description="许可类别或处罚类别"),
-                  page: int = Query(1), per_page: int = Query(20), session: Session = Depends(get_db)) -> Response:
+                  page: int = Query(1), per_page: int = Query(20), session: Session = Depends(get_read_db)) -> Response:
     query = _publicity_query(department, region, date_from, date_to, category)
     return json_with_etag(request, service.publicity(session, kind, query, page=page, per_page=per_page))
 
@@ -79,7 +80,7 @@ def publicity_api(request: Request, kind: str, department: str | None = Query(No
 # --- pages -----------------------------------------------------------------------------------------
 
 @pages.get("/search")
-def search_page(request: Request, q: str = "", page: int = 1, session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
+def search_page(request: Request, q: str = "", page: int = 1, session: Session = Depends(get_read_db)):  # type: ignore[no-untyped-def]
     results, problem = None, None
     if q.strip():
         try:
@@ -90,20 +91,20 @@ def search_page(request: Request, q: str = "", page: int = 1, session: Session =
 
 
 @pages.get("/credit/{code}")
-def subject_page(request: Request, code: str, session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
+def subject_page(request: Request, code: str, session: Session = Depends(get_read_db)):  # type: ignore[no-untyped-def]
     subject = service.subject_page(session, code)
     return render(request, "public_subject.html", title=subject.name, subject=subject)
 
 
 @pages.get("/publicity/records/{record_id}")
-def record_page(request: Request, record_id: int = RECORD_ID, session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
+def record_page(request: Request, record_id: int = RECORD_ID, session: Session = Depends(get_read_db)):  # type: ignore[no-untyped-def]
     record = service.record_page(session, record_id)
     return render(request, "public_record.html", title=record.title, record=record)
 
 
 @pages.get("/publicity/{kind}")
 def publicity_page(request: Request, kind: str, department: str = "", region: str = "", date_from: str = "",  # type: ignore[no-untyped-def]
-                   date_to: str = "", category: str = "", page: int = 1, session: Session = Depends(get_db)):
+                   date_to: str = "", category: str = "", page: int = 1, session: Session = Depends(get_read_db)):
     filters = {"department": department, "region": region, "date_from": date_from, "date_to": date_to,
                "category": category}
     listing = service.publicity(session, kind, _publicity_query(**filters), page=page)

@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 
 from xinyong import clock
 from xinyong.access import service as access
+from xinyong.audit import service as audit
 from xinyong.catalogue import service as catalogue
 from xinyong.disclosure import masking
+from xinyong.disclosure.cache import TIME_TO_LIVE, CachedPage, PageCache
 from xinyong.disclosure.schemas import (
     PublicField,
     PublicityPage,
@@ -36,6 +38,7 @@ from xinyong.subjects import service as subjects
 from xinyong.subjects import uscc
 from xinyong.subjects.kinds import INDUSTRIES, kind_label
 from xinyong.subjects.models import Subject
+from xinyong.web.caching import etag_of
 
 PUBLIC = "社会公开"
 MAX_PER_PAGE = 50
@@ -87,7 +90,26 @@ def public_subject(session: Session, code: str) -> Subject:
 
 def subject_page(session: Session, code: str) -> PublicSubject:
     """A subject's registration information and every record the public may see now, by item."""
+    return _subject_view(session, public_subject(session, code))
+
+
+def subject_page_cached(session: Session, code: str, cache: PageCache) -> CachedPage:
+    """The subject page as JSON bytes, from ``cache`` while nothing was written and no window moved."""
+    now, version = clock.now(), audit.head_seq(session)
+    key = uscc.normalise(code or "")
+    page = cache.get(key, version=version, now=now)
+    if page is not None:
+        return page
     subject = public_subject(session, code)
+    body = _subject_view(session, subject).model_dump_json().encode()
+    boundary = records.next_publication_change(session, subject.id, now)
+    expires = min(now + TIME_TO_LIVE, boundary) if boundary else now + TIME_TO_LIVE
+    page = CachedPage(body, etag_of(body), version, expires)
+    cache.put(key, page)
+    return page
+
+
+def _subject_view(session: Session, subject: Subject) -> PublicSubject:
     shown = records.public_for_subject(session, subject.id)
     view = _Renderer(session)
     sections = []

@@ -301,6 +301,17 @@ def public_for_subject(session: Session, subject_id: int, *, at: datetime | None
     return kept
 
 
+def next_publication_change(session: Session, subject_id: int, at: datetime) -> datetime | None:
+    """The earliest moment after ``at`` when one of the subject's current records starts or stops
+    being public: until then, what the public sees of the subject cannot change by time alone."""
+    current = and_(_current_filter(), Record.subject_id == subject_id, Record.published.is_(True))
+    ends = session.scalar(select(func.min(Record.publication_ends_at)).where(current, Record.publication_ends_at > at))
+    starts = session.scalar(select(func.min(Record.publication_starts_at))
+                            .where(current, Record.publication_starts_at > at))
+    moments = [m for m in (ends, starts) if m is not None]
+    return min(moments) if moments else None
+
+
 def public_record(session: Session, record_id: int, *, at: datetime | None = None) -> Record:
     """One record, only if the public sees it now; otherwise as if it did not exist."""
     record = session.scalar(public_query(at).where(Record.id == record_id))

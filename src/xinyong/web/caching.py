@@ -11,9 +11,17 @@ from pydantic import BaseModel
 CACHE_CONTROL = "no-cache"
 
 
+def etag_of(content: bytes) -> str:
+    return '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
+
+
 def json_with_etag(request: Request, body: BaseModel) -> Response:
     content = body.model_dump_json().encode()
-    etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
+    return conditional_json(request, content, etag_of(content))
+
+
+def conditional_json(request: Request, content: bytes, etag: str) -> Response:
+    """``content`` with its ETag, or 304 when the client already has it."""
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"}
     wanted = {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}
     if etag in wanted or "*" in wanted:

@@ -22,6 +22,12 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_read_db(request: Request) -> Iterator[Session]:
+    """A read-only unit of work, for pages and APIs that never write (the public portal)."""
+    with unit_of_work(request.app.state.read_session_factory) as session:
+        yield session
+
+
 def current_actor(request: Request, session: Session = Depends(get_db)) -> Actor:
     if hasattr(request.state, "actor"):
         return request.state.actor

@@ -14,14 +14,14 @@ from xinyong.catalogue import service as catalogue
 from xinyong.disclosure import service as disclosure
 from xinyong.records import service as records
 from xinyong.subjects import service as subjects
-from xinyong.web.deps import get_db, require
+from xinyong.web.deps import get_db, get_read_db, require
 from xinyong.web.templating import render
 
 router = APIRouter(tags=["门户"])
 
 
 @router.get("/", include_in_schema=False, dependencies=[Depends(require(P.PUBLIC))])
-def home(request: Request, session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
+def home(request: Request, session: Session = Depends(get_read_db)):  # type: ignore[no-untyped-def]
     stats = {"subjects": subjects.count(session), "records": records.count(session),
              "catalogue_items": len(catalogue.list_items(session)), "departments": len(access.departments(session))}
     latest = [disclosure.publicity(session, kind, disclosure.PublicityQuery(), per_page=6)
