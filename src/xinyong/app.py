@@ -18,6 +18,7 @@ from xinyong.audit import service as audit
 from xinyong.config import Settings, get_settings, use_settings
 from xinyong.db import read_session_factory, session_factory
 from xinyong.disclosure.cache import PageCache
+from xinyong.disclosure.fastpath import CachedSubjectPages
 from xinyong.errors import DomainError, Forbidden, NotAuthenticated, RateLimited
 from xinyong.web.ratelimit import RateLimiter
 from xinyong.web.templating import render
@@ -25,6 +26,7 @@ from xinyong.web.templating import render
 log = logging.getLogger("xinyong")
 STATIC = Path(__file__).resolve().parent / "web" / "static"
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"}
 
 
 def _wants_json(request: Request) -> bool:
@@ -119,11 +121,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if request.method in _UNSAFE and origin and urlsplit(origin).netloc != request.headers.get("host"):
             return JSONResponse({"error": {"code": "CROSS_ORIGIN", "message": "拒绝跨站提交"}}, status_code=403)
         response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         return response
 
+    app.add_middleware(CachedSubjectPages, security_headers=SECURITY_HEADERS)  # outermost: cache hits skip the rest
     app.add_exception_handler(DomainError, domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]

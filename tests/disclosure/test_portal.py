@@ -356,3 +356,21 @@ def test_public_reads_run_in_read_only_transactions(settings: Settings) -> None:
             with pytest.raises(Exception, match="read-only"):
                 session.execute(text("INSERT INTO policy_parameters (key, label, source, value, updated_at, updated_by)"
                                      " VALUES ('x', 'x', 'x', '{}', now(), 'x')"))
+
+
+def test_cached_pages_keep_headers_conditional_gets_and_rate_limits(settings: Settings, world: World) -> None:
+    limited = settings.model_copy(update={"public_rate_limit": 4})
+    path = f"/api/v1/public/subjects/{SUBJECT_CODE}"
+    with TestClient(create_app(limited)) as client:
+        first = client.get(path)  # a miss: the application builds and caches the page
+        cached = client.get(path)  # a hit: answered by disclosure.fastpath
+        assert cached.content == first.content and cached.headers["etag"] == first.headers["etag"]
+        for name in ("x-content-type-options", "x-frame-options", "referrer-policy", "cache-control"):
+            assert cached.headers[name] == first.headers[name]
+        assert cached.headers["content-type"] == "application/json"
+        assert client.get(path, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+        assert client.get(f"{path}/extra").status_code == 404  # not a subject page: the application answers
+        assert client.get(path).status_code == 200  # the fourth of four tokens this minute
+        refused = client.get(path)
+        assert refused.status_code == 429 and refused.json()["error"]["code"] == "RATE_LIMITED"
+        assert int(refused.headers["retry-after"]) >= 1

@@ -51,6 +51,11 @@ class RateLimiter:
             del self._buckets[client]
 
 
+# Set in the request state by a layer that already took the client's token (``disclosure.fastpath``):
+# None when admitted, else the seconds to wait.
+RATE_LIMIT_DECIDED = "rate_limit_decided"
+
+
 def client_key(request: Request) -> str:
     authorization = request.headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
@@ -63,6 +68,7 @@ def public_rate_limit(request: Request) -> None:
     limiter: RateLimiter | None = getattr(request.app.state, "public_rate_limiter", None)
     if limiter is None:
         return
-    wait = limiter.take(client_key(request))
+    decided = request.scope.get("state", {})
+    wait = decided[RATE_LIMIT_DECIDED] if RATE_LIMIT_DECIDED in decided else limiter.take(client_key(request))
     if wait is not None:
         raise RateLimited(wait)
