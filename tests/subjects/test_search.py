@@ -164,3 +164,12 @@ def test_any_query_is_answered_or_refused_with_a_code(registry: Registry, seeded
             assert refused.code.startswith("SEARCH_QUERY_")
         else:
             assert set(found) <= set(registry.names)
+
+
+@pytest.mark.parametrize("probe", [0, 2, 1000])
+def test_common_and_rare_terms_rank_the_same(registry: Registry, seeded: Session, monkeypatch: pytest.MonkeyPatch,
+                                             probe: int) -> None:
+    """PostgreSQL switches plans by how common a term is (``PROBE``); the answer must not change."""
+    monkeypatch.setattr(search, "PROBE", probe)
+    for query in ("有限公司", "华为", "南京", "技术有限"):
+        assert search.find(seeded, query).ids == registry.reference(query), query

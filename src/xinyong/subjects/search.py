@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select, table, text
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
 from xinyong.errors import Invalid
 from xinyong.subjects.models import Subject
 
 RESULT_CAP = 1000
+PROBE = 20_000  # PostgreSQL: more trigram-index hits than this and a term counts as common
 MAX_QUERY_LENGTH = 60
 PAIR_SEPARATOR = "|"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -59,13 +61,16 @@ class Match:
     capped: bool  # more than RESULT_CAP subjects match
 
 
+Fetch = Callable[[int], list[int]]  # at most n ids of one ranking group, in the group's order
+
+
 def find(session: Session, raw: str | None) -> Match:
     """Ids of the organisations matching the query, best first, at most ``RESULT_CAP``."""
     term = clean_query(raw)
     ordered: dict[int, None] = {}
     capped = False
-    for group in _groups(session, term):
-        for subject_id in session.scalars(group.limit(RESULT_CAP + 1)):
+    for fetch in _groups(session, term):
+        for subject_id in fetch(RESULT_CAP + 1):
             ordered.setdefault(subject_id)
         if len(ordered) > RESULT_CAP:
             capped = True
@@ -73,22 +78,28 @@ def find(session: Session, raw: str | None) -> Match:
     return Match(list(ordered)[:RESULT_CAP], capped)
 
 
-def _groups(session: Session, term: str) -> list[Select[tuple[int]]]:
+def _groups(session: Session, term: str) -> list[Fetch]:
     organisations = select(Subject.id).where(Subject.kind != "natural_person")
     code = term.upper()
-    groups: list[Select[tuple[int]]] = []
+    queries: list[Select[tuple[int]]] = []
     if _CODE.match(code):
-        groups.append(organisations.where(Subject.uscc == code))
+        queries.append(organisations.where(Subject.uscc == code))
     elif _CODE_PREFIX.match(code):
-        groups.append(organisations.where(*_prefix(Subject.uscc, code)).order_by(Subject.id))
-    groups.append(organisations.where(Subject.normalised_name == term).order_by(Subject.id))
-    groups.append(organisations.where(*_prefix(Subject.normalised_name, term))
-                  .order_by(func.length(Subject.normalised_name), Subject.id))
+        queries.append(organisations.where(*_prefix(Subject.uscc, code)).order_by(Subject.id))
+    queries.append(organisations.where(Subject.normalised_name == term).order_by(Subject.id))
+    queries.append(organisations.where(*_prefix(Subject.normalised_name, term))
+                   .order_by(func.length(Subject.normalised_name), Subject.id))
+    groups: list[Fetch] = [_fetcher(session, query) for query in queries]
     if len(term) >= 2:
-        groups.append(_contains(session, term))
+        groups.append(lambda limit: _contains(session, term, limit))
     if _LETTERS.match(term):
-        groups.append(organisations.where(*_prefix(Subject.name_initials, code)).order_by(Subject.id))
+        groups.append(_fetcher(session, organisations.where(*_prefix(Subject.name_initials, code))
+                               .order_by(Subject.id)))
     return groups
+
+
+def _fetcher(session: Session, query: Select[tuple[int]]) -> Fetch:
+    return lambda limit: list(session.scalars(query.limit(limit)))
 
 
 def _prefix(column: ColumnElement[str] | object, prefix: str) -> list[ColumnElement[bool]]:
@@ -100,18 +111,40 @@ def _prefix(column: ColumnElement[str] | object, prefix: str) -> list[ColumnElem
     return conditions
 
 
-def _contains(session: Session, term: str) -> Select[tuple[int]]:
-    """Organisations whose name contains ``term`` (two characters or more), by id."""
+def _contains(session: Session, term: str, limit: int) -> list[int]:
+    """Organisations whose name contains ``term`` (two characters or more), the first ``limit`` by id."""
     two = len(term) == 2
     needle = term + PAIR_SEPARATOR if two else term
     if session.get_bind().dialect.name == "sqlite":
         column = "search_pairs" if two else "normalised_name"
         match = f'{column} : "{needle.replace(chr(34), chr(34) * 2)}"'
-        # Natural persons are never put in the FTS table (its triggers skip them).
+        # FTS5 returns rowids in order, so LIMIT stops early however common the term. Natural
+        # persons are never put in the FTS table (its triggers skip them).
         rowid = literal_column("rowid")
-        return (select(rowid).select_from(table("subject_search"))
-                .where(text("subject_search MATCH :match").bindparams(match=match)).order_by(rowid))
+        query = (select(rowid).select_from(table("subject_search"))
+                 .where(text("subject_search MATCH :match").bindparams(match=match)).order_by(rowid).limit(limit))
+        return list(session.scalars(query))
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     column_ = Subject.search_pairs if two else Subject.normalised_name
-    return (select(Subject.id).where(column_.ilike(f"%{escaped}%", escape="\\"), Subject.kind != "natural_person")
-            .order_by(Subject.id))
+    return _postgresql_contains(session, and_(column_.ilike(f"%{escaped}%", escape="\\"),
+                                              Subject.kind != "natural_person"), limit)
+
+
+def _postgresql_contains(session: Session, condition: ColumnElement[bool], limit: int) -> list[int]:
+    """Rare terms through the pg_trgm index, common ones along the primary key.
+
+    Left to itself the planner answers ``ORDER BY id LIMIT n`` by walking the primary key and
+    filtering, which reads the whole table when the term is rare. So probe through the trigram
+    index first (bitmap scans only): up to ``PROBE`` hits are sorted here; more means the term is
+    common, and walking the primary key finds the first ``limit`` quickly.
+    """
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    session.execute(text("SET LOCAL enable_indexscan = off"))
+    try:
+        probe = list(session.scalars(select(Subject.id).where(condition).limit(PROBE + 1)))
+    finally:
+        session.execute(text("RESET enable_seqscan"))
+        session.execute(text("RESET enable_indexscan"))
+    if len(probe) <= PROBE:
+        return sorted(probe)[:limit]
+    return list(session.scalars(select(Subject.id).where(condition).order_by(Subject.id).limit(limit)))
