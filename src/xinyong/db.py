@@ -45,6 +45,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def process_literal_param(self, value: datetime | None, dialect: Any) -> Any:
+        # Statements rendered with literal values (batch exports) must compare as bound ones do.
+        return self.process_bind_param(value, dialect)
+
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
@@ -116,6 +120,24 @@ def read_session_factory(settings: Settings | None = None) -> sessionmaker[Sessi
     if engine.dialect.name == "postgresql":
         options["postgresql_readonly"] = True
     return sessionmaker(bind=engine.execution_options(**options), expire_on_commit=False)
+
+
+def raw_rows(session: Session, statement: Any, batch_rows: int) -> Iterator[list[tuple[Any, ...]]]:
+    """Run a SELECT on the session's own connection, straight through the driver, in batches of tuples.
+
+    For batch exports: no ORM rows and no per-value type processing (SQLite dates stay ISO text,
+    converted column-wise later), which otherwise dominates an export. The statement is rendered
+    with its values inline — they are the job's own parameters, never user text.
+    """
+    connection = session.connection()
+    sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(batch_rows):
+            yield rows
+    finally:
+        cursor.close()
 
 
 @contextmanager

@@ -32,6 +32,7 @@ import polars as pl
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
+from xinyong.db import raw_rows
 from xinyong.disclosure.publication import add_months
 from xinyong.evaluation import definition
 from xinyong.evaluation.schemas import Indicator, ModelSpec
@@ -108,11 +109,20 @@ def _write(session: Session, query: Any, schema: dict[str, Any], transform: Any,
 
 
 def _chunks(session: Session, query: Any, schema: dict[str, Any]) -> Iterator[pl.DataFrame]:
+    """The query's rows as frames of ``CHUNK_ROWS``, typed by ``schema`` column-wise."""
     if query is None:
         return
-    result = session.execute(query.execution_options(yield_per=CHUNK_ROWS))
-    for rows in result.partitions(CHUNK_ROWS):
-        yield pl.DataFrame(rows, schema=schema, orient="row", strict=False)
+    names = list(schema)
+    for rows in raw_rows(session, query, CHUNK_ROWS):
+        frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+        yield frame.select(_typed(frame, name, kind) for name, kind in schema.items())
+
+
+def _typed(frame: pl.DataFrame, name: str, kind: Any) -> pl.Expr:
+    # SQLite hands dates over as ISO text, PostgreSQL as dates: convert column-wise, not per value.
+    if kind == pl.Date and frame.schema[name] == pl.String:
+        return pl.col(name).str.to_date(strict=False)
+    return pl.col(name).cast(kind, strict=False)
 
 
 # --- 2. the expression -------------------------------------------------------------------------------
