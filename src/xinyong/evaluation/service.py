@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -238,19 +239,15 @@ def _finish(run: EvaluationRun, started: float) -> None:
 
 
 def _store(session: Session, run_id: int, table: Any) -> Counter[str]:
-    columns = table.column_names
-    value_columns = [c for c in columns if c.startswith("v_")]
-    grades: Counter[str] = Counter()
-    for batch in table.to_batches(RESULT_BATCH):
-        data = batch.to_pydict()
-        rows = []
-        for index, subject_id in enumerate(data["subject_id"]):
-            grade = data["grade"][index]
-            grades[grade] += 1
-            values = ",".join(f'"{c[2:]}": {data[c][index]!r}' for c in value_columns)
-            rows.append({"run_id": run_id, "subject_id": subject_id, "score": data["score"][index], "grade": grade,
-                         "indicator_values": RawJSON("{" + values + "}")})
-        bulk_insert(session, EvaluationResult.__table__, rows)
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    values = pl.struct([pl.col(c).alias(c[2:]) for c in frame.columns if c.startswith("v_")]).struct.json_encode()
+    frame = frame.select("subject_id", "score", "grade", values.alias("indicator_values"))
+    grades: Counter[str] = Counter(dict(frame.group_by("grade").len().iter_rows()))
+    for chunk in frame.iter_slices(RESULT_BATCH):
+        bulk_insert(session, EvaluationResult.__table__, [
+            {"run_id": run_id, "subject_id": subject_id, "score": score, "grade": grade,
+             "indicator_values": RawJSON(encoded)} for subject_id, score, grade, encoded in chunk.iter_rows()])
     return grades
 
 
