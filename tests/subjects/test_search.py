@@ -36,7 +36,7 @@ class Registry:
     initials: dict[int, str] = field(default_factory=dict)
 
     def reference(self, query: str) -> list[int]:
-        """The documented ranking, computed in Python: code, exact, prefix (shorter first), contains, initials."""
+        """The documented ranking, computed in Python: code, exact, prefix (name order), contains, initials."""
         term = search.clean_query(query)
         code = term.upper()
         ids = sorted(self.names)
@@ -45,7 +45,7 @@ class Registry:
             [i for i in ids if self.codes[i] == code] if len(code) == 18 else
             [i for i in ids if self.codes[i].startswith(code)] if search._CODE_PREFIX.match(code) else [],
             [i for i in ids if names[i] == term],
-            sorted((i for i in ids if names[i].startswith(term)), key=lambda i: (len(names[i]), i)),
+            sorted((i for i in ids if names[i].startswith(term)), key=lambda i: (names[i], i)),
             [i for i in ids if term.casefold() in names[i].casefold()] if len(term) >= 2 else [],
             [i for i in ids if self.initials[i].startswith(code)] if search._LETTERS.match(term) else [],
         ]

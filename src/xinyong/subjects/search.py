@@ -8,8 +8,9 @@ followed by a separator (``华为技术`` → ``华为|为技|技术|``). The th
 the trigram index exactly when ``华为`` occurs in the name, so two-character queries are index
 look-ups as well. One-character queries match name prefixes only.
 
-Ranking, identical on both databases (tested): exact code, exact name, name prefix (shorter names
-first), name contains, pinyin-initials prefix; ties by registration order (id). Results are capped
+Ranking, identical on both databases (tested): exact code, exact name, name prefix (in name order,
+binary collation on both databases), name contains, pinyin-initials prefix; ties by registration
+order (id). Results are capped
 at ``RESULT_CAP``: a query matching more asks the user to be more specific, like 信用中国 does.
 Natural persons are never found by the public search.
 """
@@ -21,7 +22,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select, table, text
+from sqlalchemy import ColumnElement, Select, and_, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
 from xinyong.errors import Invalid
@@ -87,8 +88,9 @@ def _groups(session: Session, term: str) -> list[Fetch]:
     elif _CODE_PREFIX.match(code):
         queries.append(organisations.where(*_prefix(Subject.uscc, code)).order_by(Subject.id))
     queries.append(organisations.where(Subject.normalised_name == term).order_by(Subject.id))
+    # In name order: the name index answers it and stops at the cap however broad the prefix (南京).
     queries.append(organisations.where(*_prefix(Subject.normalised_name, term))
-                   .order_by(func.length(Subject.normalised_name), Subject.id))
+                   .order_by(Subject.normalised_name, Subject.id))
     groups: list[Fetch] = [_fetcher(session, query) for query in queries]
     if len(term) >= 2:
         groups.append(lambda limit: _contains(session, term, limit))
