@@ -147,7 +147,7 @@ class PublicityQuery:
 
 
 def publicity(session: Session, kind: str, query: PublicityQuery, *, page: int = 1,
-              per_page: int = 20) -> PublicityPage:
+              per_page: int = 20, counted: bool = True) -> PublicityPage:
     """The latest 行政许可 or 行政处罚 across departments, filtered; newest decision first."""
     check_paging(page, per_page)
     spec = publicity_kinds(session).get(kind)
@@ -155,7 +155,7 @@ def publicity(session: Session, kind: str, query: PublicityQuery, *, page: int =
         raise NotFound("PUBLICITY_KIND_UNKNOWN", f"没有“{kind}”这类公示信息，应为 licences 或 penalties")
     where = _publicity_filter(session, spec, query)
     rows, total = records.public_list(session, spec["item"], where, limit=per_page, offset=(page - 1) * per_page,
-                                      count_cap=LIST_COUNT_CAP)
+                                      count_cap=LIST_COUNT_CAP if counted else 0)
     view = _Renderer(session)
     people = {s.id: s for s in subjects.by_ids(session, list({r.subject_id for r in rows}))}
     return PublicityPage(kind=kind, title=spec["title"], items=[view.record(r, people[r.subject_id]) for r in rows],

@@ -24,7 +24,7 @@ router = APIRouter(tags=["门户"])
 def home(request: Request, session: Session = Depends(get_read_db)):  # type: ignore[no-untyped-def]
     stats = {"subjects": subjects.count(session), "records": records.count(session),
              "catalogue_items": len(catalogue.list_items(session)), "departments": len(access.departments(session))}
-    latest = [disclosure.publicity(session, kind, disclosure.PublicityQuery(), per_page=6)
+    latest = [disclosure.publicity(session, kind, disclosure.PublicityQuery(), per_page=6, counted=False)
               for kind in disclosure.publicity_kinds(session)]
     return render(request, "home.html", stats=stats, latest=latest)
 
