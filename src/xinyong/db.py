@@ -115,7 +115,12 @@ def session_factory(settings: Settings | None = None) -> sessionmaker[Session]:
 def read_session_factory(settings: Settings | None = None) -> sessionmaker[Session]:
     """Sessions that only read (the public portal): a deferred transaction on SQLite, so public
     readers never wait for the write lock, and a READ ONLY transaction on PostgreSQL."""
-    engine = get_engine(settings)
+    return read_only(session_factory(settings))
+
+
+def read_only(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The same database as ``factory``, in read-only transactions (see ``read_session_factory``)."""
+    engine = factory.kw["bind"]
     options: dict[str, Any] = {READ_ONLY: True}
     if engine.dialect.name == "postgresql":
         options["postgresql_readonly"] = True
@@ -131,7 +136,10 @@ def raw_rows(session: Session, statement: Any, batch_rows: int) -> Iterator[list
     """
     connection = session.connection()
     sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    driver = connection.connection.driver_connection
+    # PostgreSQL: a server-side cursor, so rows arrive batch by batch instead of all at once.
+    cursor = driver.cursor(name="xinyong_batch_export") if connection.dialect.name == "postgresql" \
+        else driver.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql)
         while rows := cursor.fetchmany(batch_rows):

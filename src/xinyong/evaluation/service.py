@@ -27,7 +27,7 @@ from xinyong.access import service as access
 from xinyong.actor import Actor
 from xinyong.audit import service as audit
 from xinyong.catalogue import service as catalogue
-from xinyong.db import RawJSON, bulk_insert, utcnow
+from xinyong.db import RawJSON, bulk_insert, read_only, utcnow
 from xinyong.errors import Forbidden, Invalid, NotFound
 from xinyong.evaluation import definition, engine, reference
 from xinyong.evaluation.models import EvaluationModel, EvaluationModelVersion, EvaluationResult, EvaluationRun
@@ -212,7 +212,7 @@ def execute_run(factory: sessionmaker[Session], run_id: int, *, workdir: Path | 
         as_of, cutoff = run.as_of, run.data_cutoff
     try:
         with tempfile.TemporaryDirectory(dir=workdir) as folder:
-            with factory() as session:
+            with read_only(factory)() as session:  # long reads must not hold SQLite's write lock
                 exported = engine.export(session, spec, as_of, cutoff, Path(folder))
             if exported.population_count == 0:
                 raise Invalid("EVAL_POPULATION_EMPTY", "该模型适用的主体类型下没有任何主体，无法评价")
