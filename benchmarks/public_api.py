@@ -97,7 +97,7 @@ FORMS = ("南京{z}{w}有限公司", "江苏{z}{w}有限公司", "{z}（南京�
 WORDS = tuple((word, industry) for industry, words in INDUSTRY_WORDS.items() for word in words)
 ZIHAO = tuple(a + b for a in dict.fromkeys(ZIHAO_FIRST) for b in dict.fromkeys(ZIHAO_SECOND) if a != b)
 NO_MATCH = "猫狐鲸鳄蜥蝶蛙鹦鹉熊猴豹狮麋鸵獭蟹蚌鳗鲶"  # characters no generated name contains
-BROAD_QUERIES = ("南京", "有限", "科技", "江苏", "有限公司", "南京市", "信息技术", "建设工程")
+BROAD_QUERIES = ("南京", "有限", "科技", "江苏", "江宁", "建邺", "有限公司", "信息技术", "建设工程", "南京江宁")
 DISTRICT_WEIGHTS = [d.weight for d in DISTRICTS]
 PLAN_FROM_MS = 5.0  # diagnostics show SQL and plan of statements at least this slow
 ORG_BODY_SPACE = 31 ** 6  # "MA" + six characters of the code alphabet
@@ -142,8 +142,16 @@ def company_code(n: int, region: str) -> str:
     return uscc.build("9", "1", region, "MA" + body)
 
 
+DISTRICT_SHORT = tuple(d.name[:-1] for d in DISTRICTS)  # 玄武, 雨花台 … as in 南京玄武华盛科技有限公司
+
+
 def zihao_of(name: str) -> str:
-    return name[:2] if name[2] == "（" else name[2:4]
+    """The 2-character 字号 of a generated name (after the district in the form that has one)."""
+    if name[2] == "（":
+        return name[:2]
+    rest = name[2:]
+    district = next((d for d in DISTRICT_SHORT if rest.startswith(d)), "")
+    return rest[len(district):len(district) + 2]
 
 
 # --- departments and record templates --------------------------------------------------------------
