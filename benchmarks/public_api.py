@@ -950,18 +950,7 @@ def pg_cluster() -> Any:
     and given memory for a multi-GB database."""
     from tests.support import pg
 
-    class BenchCluster(pg.PgCluster):
-        def _initdb(self) -> None:
-            self._run(str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "--auth=trust",
-                      f"--username={pg.SERVER_USER}", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
-                      "--no-instructions")
-
-        def _pg_ctl_start(self) -> None:
-            options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.base_dir} {pg.SERVER_OPTIONS} {PG_TUNING}"
-            self._run(str(self.bin_dir / "pg_ctl"), "start", "-D", str(self.data_dir), "-l", str(self.log_file),
-                      "-w", "-t", "60", "-o", options)
-
-    return BenchCluster().start()
+    return pg.PgCluster(server_options=PG_TUNING).start()
 
 
 # --- report -----------------------------------------------------------------------------------------

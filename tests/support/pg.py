@@ -78,6 +78,7 @@ class PgCluster:
     base_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix=DIR_PREFIX)))
     port: int = 0
     running: bool = False
+    server_options: str = ""  # extra ``-c name=value`` settings (benchmarks give it memory)
 
     @property
     def data_dir(self) -> Path:
@@ -114,7 +115,7 @@ class PgCluster:
                   "--no-instructions")
 
     def _pg_ctl_start(self) -> None:
-        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.base_dir} {SERVER_OPTIONS}"
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.base_dir} {SERVER_OPTIONS} {self.server_options}"
         self._run(str(self.bin_dir / "pg_ctl"), "start", "-D", str(self.data_dir), "-l", str(self.log_file),
                   "-w", "-t", "60", "-o", options)
 

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from xinyong import clock
 from xinyong.subjects import uscc
-from xinyong.web.caching import CACHE_CONTROL
+from xinyong.web.caching import CACHE_CONTROL, client_has
 from xinyong.web.ratelimit import RATE_LIMIT_DECIDED, client_key
 
 PREFIX = "/api/v1/public/subjects/"
@@ -63,7 +63,7 @@ class CachedSubjectPages:
             scope.setdefault("state", {})[RATE_LIMIT_DECIDED] = None  # admitted already: not counted twice
             await self.app(scope, receive, send)
             return
-        fresh = page.etag in {t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")}
+        fresh = client_has(request.headers.get("if-none-match", ""), page.etag)
         await self._send(send, 304 if fresh else 200, b"" if fresh else page.body, page.etag)
 
     async def _send(self, send: Send, status: int, body: bytes, etag: str) -> None:

@@ -20,10 +20,15 @@ def json_with_etag(request: Request, body: BaseModel) -> Response:
     return conditional_json(request, content, etag_of(content))
 
 
+def client_has(if_none_match: str, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (weak forms and ``*`` included)."""
+    wanted = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return etag in wanted or "*" in wanted
+
+
 def conditional_json(request: Request, content: bytes, etag: str) -> Response:
     """``content`` with its ETag, or 304 when the client already has it."""
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"}
-    wanted = {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}
-    if etag in wanted or "*" in wanted:
+    if client_has(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=headers)
     return Response(content, media_type="application/json", headers=headers)
