@@ -276,7 +276,7 @@ def facts_as_of(cutoff: datetime, fields_by_item: dict[str, list[str]], *,
     ``cutoff``, not revocations, not superseded by a fact received by ``cutoff``: the same cut-off
     always gives the same rows, which is what makes a run reproducible.
     """
-    later = aliased(Record)
+    later = _SUCCESSOR
     fields = sorted({f for names in fields_by_item.values() for f in names})
     query = (select(Record.id.label("record_id"), Record.subject_id, Record.item_code, Record.decision_date,
                    *(Record.payload[f].as_string().label(f"f_{f}") for f in fields))
