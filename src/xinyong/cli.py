@@ -37,12 +37,14 @@ def _seed() -> tuple[int, int]:
     from xinyong.evaluation import service as evaluation
     from xinyong.evaluation import supervision
     from xinyong.policy import service as policy
+    from xinyong.sanctions import service as sanctions
 
     with session_scope() as session:
         parameters = policy.seed(session)
         items = catalogue.seed(session, Actor.system("初始化"))
         evaluation.seed(session, Actor.system("初始化"))
         supervision.seed(session, Actor.system("初始化"))
+        sanctions.seed(session, Actor.system("初始化"))
     _fill_publication_windows()
     return parameters, items
 

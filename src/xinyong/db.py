@@ -249,4 +249,5 @@ def import_all_models() -> None:
     from xinyong.ingest import models as _ingest  # noqa: F401
     from xinyong.policy import models as _policy  # noqa: F401
     from xinyong.records import models as _records  # noqa: F401
+    from xinyong.sanctions import models as _sanctions  # noqa: F401
     from xinyong.subjects import models as _subjects  # noqa: F401

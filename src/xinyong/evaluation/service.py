@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
@@ -283,6 +284,20 @@ def latest_run(session: Session, code: str) -> EvaluationRun | None:
     """The newest succeeded run of a model: its results are the model's current grades."""
     succeeded = [r for r in runs(session, code=code, limit=200) if r.status == "succeeded"]
     return succeeded[0] if succeeded else None
+
+
+def current_grades(session: Session, code: str, subject_ids: Sequence[int]) -> tuple[int, str, dict[int, str]] | None:
+    """(run id, model name, subject id -> grade) from the model's latest succeeded run; None if never run."""
+    run = latest_run(session, code)
+    if run is None:
+        return None
+    name = get_model(session, code).spec.name
+    grades: dict[int, str] = {}
+    for start in range(0, len(subject_ids), 900):
+        chunk = list(subject_ids[start:start + 900])
+        grades.update(list(session.execute(select(EvaluationResult.subject_id, EvaluationResult.grade).where(
+            EvaluationResult.run_id == run.id, EvaluationResult.subject_id.in_(chunk))).tuples()))
+    return run.id, name, grades
 
 
 def result(session: Session, run_id: int, subject_id: int) -> EvaluationResult | None:

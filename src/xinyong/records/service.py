@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from xinyong import clock
+from xinyong import clock, events
 from xinyong.actor import Actor
 from xinyong.audit import service as audit
 from xinyong.catalogue import service as catalogue
@@ -153,6 +154,7 @@ def submit(session: Session, actor: Actor, item_code: str, ref: SubjectRef, payl
                     decision_date=decided, received_at=utcnow(), submitted_by=actor.user_id, **shown)
     session.add(record)
     session.flush()
+    events.facts_stored(session, [fact_of(record)])
     audit.append(session, actor, f"record.{outcome}", object_type="record", object_id=record.id,
                  subject_id=subject.id, detail={"item": item_code, "natural_key": natural_key,
                                                 "content_hash": digest, "supersedes": record.supersedes_id})
@@ -196,6 +198,43 @@ def reserve_ids(session: Session, count: int) -> list[int]:
 def insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Store many new facts at once (collection), ids from ``reserve_ids``. Audited by the caller."""
     bulk_insert(session, Record.__table__, rows)
+    events.facts_stored(session, rows)
+
+
+def fact_of(record: Record) -> dict[str, Any]:
+    """A stored record as announced to ``xinyong.events``."""
+    return {"id": record.id, "subject_id": record.subject_id, "department_id": record.department_id,
+            "item_code": record.item_code, "kind": record.kind, "supersedes_id": record.supersedes_id,
+            "payload": record.payload, "decision_date": record.decision_date}
+
+
+def current_facts(session: Session, item_code: str, *, batch: int = 5000) -> Iterator[list[dict[str, Any]]]:
+    """Every current record of one item, as facts, in id order and in batches."""
+    columns = (Record.id, Record.subject_id, Record.department_id, Record.item_code, Record.kind,
+               Record.supersedes_id, Record.payload, Record.decision_date)
+    after = 0
+    while True:
+        rows = session.execute(select(*columns).where(_current_filter(), Record.item_code == item_code,
+                                                      Record.id > after).order_by(Record.id).limit(batch)).all()
+        if not rows:
+            return
+        yield [dict(row._mapping) for row in rows]
+        after = rows[-1].id
+
+
+def in_window_dishonesty(session: Session, subject_ids: Sequence[int], severities: Collection[str],
+                         items: Collection[str], at: datetime) -> list[tuple[int, int, str, str]]:
+    """(record id, subject id, item, severity) of the subjects' current records of those severities
+    (and items, if any given) inside their publication window at ``at``: the records still in effect."""
+    found: list[tuple[int, int, str, str]] = []
+    condition = and_(Record.severity.in_(list(severities)), publicly_visible(at))
+    if items:
+        condition = and_(condition, Record.item_code.in_(list(items)))
+    for start in range(0, len(subject_ids), 900):
+        chunk = list(subject_ids[start:start + 900])
+        found.extend(session.execute(select(Record.id, Record.subject_id, Record.item_code, Record.severity)
+                                     .where(Record.subject_id.in_(chunk), condition)).tuples())
+    return found
 
 
 def get(session: Session, record_id: int) -> Record:
@@ -222,6 +261,7 @@ def revoke(session: Session, actor: Actor, record_id: int, reason: str) -> Recor
                         received_at=utcnow(), reason=reason.strip(), submitted_by=actor.user_id, published=False)
     session.add(revocation)
     session.flush()
+    events.facts_stored(session, [fact_of(revocation)])
     audit.append(session, actor, "record.revoke", object_type="record", object_id=record.id,
                  subject_id=record.subject_id, detail={"revocation": revocation.id, "reason": reason.strip()})
     return revocation

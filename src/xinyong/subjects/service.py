@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +87,28 @@ def population_query(kinds: list[str]) -> Select[Any]:
     """Subjects of the given kinds for batch work: id, kind, region and industry."""
     return (select(Subject.id.label("subject_id"), Subject.kind, Subject.region_code, Subject.industry)
             .where(Subject.kind.in_(kinds)).order_by(Subject.id))
+
+
+@dataclass(frozen=True)
+class Found:
+    """A subject found by code or person key (the columns a batch look-up needs)."""
+
+    id: int
+    kind: str
+    uscc: str | None
+    person_key: str | None
+    name: str
+    masked_id: str | None
+
+
+def lookup(session: Session, *, codes: Collection[str] = (), person_keys: Collection[str] = ()) -> list[Found]:
+    """Subjects by normalised 统一社会信用代码 and by person key, in batches (unknown ones are absent)."""
+    columns = (Subject.id, Subject.kind, Subject.uscc, Subject.person_key, Subject.name, Subject.masked_id)
+    found: list[Found] = []
+    for column, values in ((Subject.uscc, sorted(codes)), (Subject.person_key, sorted(person_keys))):
+        for chunk in _in_batches(values):
+            found.extend(Found(*row) for row in session.execute(select(*columns).where(column.in_(chunk))))
+    return found
 
 
 def by_code(session: Session, code: str) -> Subject | None:
