@@ -218,6 +218,18 @@ def seeded(session: Session) -> Session:
 
 
 @pytest.fixture
+def sanctioned(seeded: Session) -> Session:
+    """``seeded`` plus the evaluation models, legal-basis library, list types and measure list."""
+    from xinyong.evaluation import service as evaluation_service
+    from xinyong.sanctions import service as sanctions_service
+
+    evaluation_service.seed(seeded, Actor.system())
+    sanctions_service.seed(seeded, Actor.system())
+    seeded.commit()
+    return seeded
+
+
+@pytest.fixture
 def frozen_clock() -> Iterator[datetime]:
     clock.freeze(FROZEN_AT)
     yield FROZEN_AT

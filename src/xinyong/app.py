@@ -145,10 +145,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from xinyong.policy.routes import router as policy_router
     from xinyong.quality.routes import router as quality_router
     from xinyong.records.routes import router as records_router
+    from xinyong.sanctions.routes import public_api as sanctions_public_api
+    from xinyong.sanctions.routes import router as sanctions_router
     from xinyong.subjects.routes import router as subjects_router
     from xinyong.web.routes import router as web_router
 
     for router in (web_router, disclosure_pages, disclosure_api, access_pages, access_api, catalogue_router, subjects_router, records_router,
-                   ingest_router, quality_router, evaluation_router, supervision_router, feed_router, policy_router, calendar_router, audit_router):
+                   ingest_router, quality_router, evaluation_router, supervision_router, sanctions_router,
+                   sanctions_public_api, feed_router, policy_router, calendar_router, audit_router):
         app.include_router(router)
     return app

@@ -57,18 +57,26 @@ class P(StrEnum):
     SUPERVISION_EDIT = "supervision:edit"  # supervision tier schemes (分级分类监管方案)
     SUPERVISION_DRAW = "supervision:draw"  # 双随机 draws (departments: only for themselves)
     SUPERVISION_READ = "supervision:read"  # schemes, and the draws of one's own department
+    SANCTIONS_READ = "sanctions:read"  # lists and their entries, the measure list, the legal-basis library
+    SANCTIONS_CONFIGURE = "sanctions:configure"  # legal bases, list types, measures (the credit authority)
+    SANCTIONS_LISTS = "sanctions:lists"  # put subjects on / take them off lists one's sector maintains
+    SANCTIONS_CHECK = "sanctions:check"  # joint checks and their feedback (as a department)
+    SANCTIONS_OVERSIGHT = "sanctions:oversight"  # feedback of every department
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
     Role.AUTHORITY_ADMIN: frozenset({P.CATALOGUE_EDIT, P.POLICY_EDIT, P.SUBJECTS_READ, P.SUBJECTS_REGISTER,
                                      P.SUBJECTS_CONFLICTS, P.RECORDS_READ_SHARED, P.USERS_MANAGE, P.INGEST_READ, P.FEED_READ,
                                      P.QUALITY_READ, P.EVALUATION_MODELS, P.EVALUATION_READ,
-                                     P.SUPERVISION_EDIT, P.SUPERVISION_DRAW, P.SUPERVISION_READ}),
+                                     P.SUPERVISION_EDIT, P.SUPERVISION_DRAW, P.SUPERVISION_READ,
+                                     P.SANCTIONS_READ, P.SANCTIONS_CONFIGURE, P.SANCTIONS_LISTS, P.SANCTIONS_CHECK,
+                                     P.SANCTIONS_OVERSIGHT}),
     Role.DEPARTMENT_SUBMITTER: frozenset({P.SUBJECTS_READ, P.SUBJECTS_REGISTER, P.RECORDS_SUBMIT,
                                           P.RECORDS_READ_SHARED, P.INGEST_READ, P.EVALUATION_MODELS,
-                                          P.EVALUATION_READ, P.SUPERVISION_DRAW, P.SUPERVISION_READ}),
+                                          P.EVALUATION_READ, P.SUPERVISION_DRAW, P.SUPERVISION_READ,
+                                          P.SANCTIONS_READ, P.SANCTIONS_LISTS, P.SANCTIONS_CHECK}),
     Role.APPLYING_DEPARTMENT: frozenset({P.SUBJECTS_READ, P.RECORDS_READ_SHARED, P.EVALUATION_READ,
-                                         P.SUPERVISION_READ}),
+                                         P.SUPERVISION_READ, P.SANCTIONS_READ, P.SANCTIONS_CHECK}),
     Role.SUBJECT_USER: frozenset({P.RECORDS_READ_OWN, P.EVALUATION_READ_OWN}),
     Role.AUTHORISED_INSTITUTION: frozenset({P.INSTITUTION_PORTAL}),
     Role.AUDITOR: frozenset({P.AUDIT_READ}),

@@ -296,7 +296,7 @@ def current_grades(session: Session, code: str, subject_ids: Sequence[int]) -> t
     for start in range(0, len(subject_ids), 900):
         chunk = list(subject_ids[start:start + 900])
         grades.update(list(session.execute(select(EvaluationResult.subject_id, EvaluationResult.grade).where(
-            EvaluationResult.run_id == run.id, EvaluationResult.subject_id.in_(chunk))).tuples()))
+            EvaluationResult.run_id == run.id, EvaluationResult.subject_id.in_(chunk))).all()))
     return run.id, name, grades
 
 

@@ -233,7 +233,7 @@ def in_window_dishonesty(session: Session, subject_ids: Sequence[int], severitie
     for start in range(0, len(subject_ids), 900):
         chunk = list(subject_ids[start:start + 900])
         found.extend(session.execute(select(Record.id, Record.subject_id, Record.item_code, Record.severity)
-                                     .where(Record.subject_id.in_(chunk), condition)).tuples())
+                                     .where(Record.subject_id.in_(chunk), condition)).all())
     return found
 
 

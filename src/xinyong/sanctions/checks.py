@@ -436,7 +436,7 @@ def feedback_by_department(session: Session) -> list[DepartmentFeedback]:
         s[2] += hit_id in taken_ids
         s[3] += answer is None and due is not None and due <= now
     counts = dict(list(session.execute(select(JointCheck.department_id, func.count())
-                                       .group_by(JointCheck.department_id)).tuples()))
+                                       .group_by(JointCheck.department_id)).all()))
     names = access.department_names(session)
     return sorted((DepartmentFeedback(d, names.get(d, str(d)), counts.get(d, 0), *stats.get(d, [0, 0, 0, 0]))
                    for d in counts), key=lambda f: (-f.checks, f.department_id))
@@ -466,7 +466,7 @@ def overdue(session: Session, *, department_id: int | None = None, limit: int = 
     if department_id is not None:
         query = query.where(JointCheck.department_id == department_id)
     names = access.department_names(session)
-    return [OverdueCheck(c, names.get(c.department_id, ""), n) for c, n in session.execute(query).tuples()]
+    return [OverdueCheck(c, names.get(c.department_id, ""), n) for c, n in session.execute(query).all()]
 
 
 def monthly(session: Session, months: int = 12) -> list[dict[str, Any]]:
@@ -475,11 +475,11 @@ def monthly(session: Session, months: int = 12) -> list[dict[str, Any]]:
     for _ in range(months - 1):
         start = clock.start_of((start - timedelta(days=1)).date().replace(day=1))
     found = list(session.execute(select(JointCheck.id, JointCheck.checked_at, JointCheck.subjects, JointCheck.hits)
-                                 .where(JointCheck.checked_at >= start)).tuples())
+                                 .where(JointCheck.checked_at >= start)).all())
     answered_by_check: dict[int, int] = dict(list(session.execute(
         select(CheckHit.check_id, func.count(func.distinct(CheckFeedback.hit_id)))
         .join(CheckFeedback, CheckFeedback.hit_id == CheckHit.id)
-        .where(CheckHit.check_id.in_([f[0] for f in found] or [-1])).group_by(CheckHit.check_id)).tuples()))
+        .where(CheckHit.check_id.in_([f[0] for f in found] or [-1])).group_by(CheckHit.check_id)).all()))
     series: dict[str, dict[str, Any]] = {}
     month = clock.local(start).date()
     for _ in range(months):

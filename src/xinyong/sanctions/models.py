@@ -74,7 +74,8 @@ class ListEntry(Base):
 
     __tablename__ = "list_entries"
     __table_args__ = (Index("ix_list_entries_subject", "subject_id", "list_type_id"),
-                      Index("ix_list_entries_type_listed", "list_type_id", "listed_at"))
+                      Index("ix_list_entries_type_listed", "list_type_id", "listed_at"),
+                      UniqueConstraint("source_record_id", "list_type_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     list_type_id: Mapped[int] = mapped_column(ForeignKey("list_types.id"))
@@ -86,7 +87,7 @@ class ListEntry(Base):
     listed_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]  # exclusive; None: until exit conditions are met
     exit_conditions: Mapped[str] = mapped_column(String(1000), default="")
-    source_record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), unique=True)
+    source_record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))  # unique per list type
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(64))
 

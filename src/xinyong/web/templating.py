@@ -17,7 +17,7 @@ from xinyong.subjects.kinds import kind_label
 
 _ROOT = Path(__file__).resolve().parent.parent
 CONTEXTS = ["web", "access", "audit", "catalogue", "disclosure", "evaluation", "ingest", "policy", "records",
-            "subjects"]
+            "sanctions", "subjects"]
 
 
 def _datetime(value: datetime | None) -> str:
@@ -39,6 +39,7 @@ NAVIGATION: list[tuple[str, str, P]] = [
     ("行政许可", "/publicity/licences", P.PUBLIC),
     ("行政处罚", "/publicity/penalties", P.PUBLIC),
     ("信用目录", "/catalogue", P.PUBLIC),
+    ("奖惩措施", "/measures", P.PUBLIC),
     ("主体库", "/subjects", P.SUBJECTS_READ),
     ("赋码冲突", "/subjects/conflicts", P.SUBJECTS_CONFLICTS),
     ("信息归集", "/ingest", P.INGEST_READ),
@@ -46,6 +47,9 @@ NAVIGATION: list[tuple[str, str, P]] = [
     ("质效评估", "/quality", P.QUALITY_READ),
     ("信用评价", "/evaluation", P.EVALUATION_READ),
     ("双随机抽查", "/supervision", P.SUPERVISION_READ),
+    ("联合奖惩", "/sanctions", P.SANCTIONS_READ),
+    ("奖惩核查", "/sanctions/check", P.SANCTIONS_CHECK),
+    ("核查反馈", "/sanctions/feedback", P.SANCTIONS_OVERSIGHT),
     ("我的信用", "/me/credit", P.RECORDS_READ_OWN),
     ("我的评价", "/me/evaluation", P.EVALUATION_READ_OWN),
     ("机构服务", "/institution", P.INSTITUTION_PORTAL),

@@ -196,7 +196,7 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["subject_id"], ["subjects.id"], name=op.f("fk_list_entries_subject_id_subjects")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_list_entries")),
-        sa.UniqueConstraint("source_record_id", name=op.f("uq_list_entries_source_record_id")),
+        sa.UniqueConstraint("source_record_id", "list_type_id", name=op.f("uq_list_entries_source_record_id")),
     )
     with op.batch_alter_table("list_entries", schema=None) as batch_op:
         batch_op.create_index("ix_list_entries_subject", ["subject_id", "list_type_id"], unique=False)
