@@ -111,6 +111,7 @@ def demo(subjects: int = typer.Option(3000, help="生成的信用主体数量"),
                                      progress=lambda done, total: progress.update(task, completed=done, total=total))
     console.print(summary)
     _demo_evaluation()
+    _demo_sanctions(seed)
     _print_accounts()
 
 
@@ -125,6 +126,15 @@ def _demo_evaluation() -> None:
     for as_of, cutoff in ((quarter_ago.date(), quarter_ago), (clock.today(), None)):
         run = evaluation.run_model(factory, Actor.system("演示数据初始化"), "PUBLIC_CREDIT_ORG", as_of, cutoff=cutoff)
         console.print(f"公共信用综合评价（基准日 {as_of}）：{run.population} 个主体，等级分布 {run.grade_counts}")
+
+
+def _demo_sanctions(seed: int) -> None:
+    """The red list and half a year of joint checks with feedback (after the grades exist)."""
+    from xinyong.sanctions import demo as sanctions_demo
+
+    with session_scope() as session:
+        summary = sanctions_demo.activity(session, seed=seed)
+    console.print(f"守信激励名单 {summary['red_list']} 个主体；联合奖惩核查 {summary['checks']} 次")
 
 
 def _print_accounts() -> None:
