@@ -9,7 +9,7 @@ the audit chain head and fork it); PostgreSQL serialises chain appends with an a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -212,25 +212,34 @@ def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
     """
     if not rows:
         return
+    names = [c.name for c in table.columns if c.name in rows[0]]
+    insert_tuples(session, table, names, [tuple(row[name] for name in names) for row in rows])
+
+
+def insert_tuples(session: Session, table: Any, names: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """``bulk_insert`` for rows already laid out as tuples in the order of ``names``."""
+    if not rows:
+        return
     dialect = session.get_bind().dialect.name
-    columns = [c for c in table.columns if c.name in rows[0]]
-    names = [c.name for c in columns]
-    values = [[row[name] for name in names] for row in rows]
-    for index, column in enumerate(columns):
-        convert = _bulk_converter(column.type, dialect)
-        if convert is not None:
-            for row_values in values:
-                row_values[index] = convert(row_values[index])
+    converters = [(i, convert) for i, name in enumerate(names)
+                  if (convert := _bulk_converter(table.c[name].type, dialect)) is not None]
+    if converters:
+        converted = []
+        for row in rows:
+            values = list(row)
+            for index, convert in converters:
+                values[index] = convert(values[index])
+            converted.append(tuple(values))
+        rows = converted
     connection = session.connection()
     if dialect == "postgresql":
         driver = connection.connection.driver_connection
         with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-            for row_values in values:
-                copy.write_row(row_values)
+            for row in rows:
+                copy.write_row(row)
         return
-    marks = ", ".join("?" for _ in columns)
-    connection.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})",
-                               [tuple(row_values) for row_values in values])
+    marks = ", ".join("?" for _ in names)
+    connection.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", rows)
 
 
 def utcnow() -> datetime:

@@ -212,3 +212,10 @@ def test_a_person_is_not_restricted_by_a_grade_even_if_a_stored_measure_says_so(
                                                   (("激励", "惩戒"), "both")])
 def test_outcome_of(natures: tuple[str, ...], outcome: str) -> None:
     assert rules.outcome_of(natures) == outcome
+
+
+@given(st.lists(measure_rules(), max_size=10), st.lists(triggers, max_size=6), st.sampled_from(KINDS))
+def test_the_index_used_for_batches_answers_exactly_as_the_rule(
+        drawn: list[rules.MeasureRule], found: list[rules.Trigger], kind: str) -> None:
+    measures = [replace(m, id=index) for index, m in enumerate(drawn)]
+    assert rules.MeasureIndex(measures).applicable(kind, found) == rules.applicable(measures, kind, found)

@@ -174,6 +174,32 @@ def applicable(measures: Sequence[MeasureRule], subject_kind: str,
     return applied
 
 
+class MeasureIndex:
+    """``applicable`` for many subjects: measures indexed by the triggers they name, so a subject's
+    cost grows with its triggers, not with the length of the measure list. Same answers, same order."""
+
+    def __init__(self, measures: Sequence[MeasureRule]) -> None:
+        self.measures = list(measures)
+        self._by_key: dict[tuple[str, ...], list[int]] = {}
+        for position, m in enumerate(self.measures):
+            keys = [("list", code) for code in m.list_types] + [("record", sev) for sev in m.record_severities]
+            keys += [("grade", model, grade) for model, grades in m.grades.items() for grade in grades]
+            for key in keys:
+                self._by_key.setdefault(key, []).append(position)
+
+    @staticmethod
+    def _key(trigger: Trigger) -> tuple[str, ...]:
+        if trigger.kind == "list":
+            return ("list", trigger.list_type)
+        if trigger.kind == "record":
+            return ("record", trigger.severity)
+        return ("grade", trigger.model, trigger.grade)
+
+    def applicable(self, subject_kind: str, triggers: Sequence[Trigger]) -> list[tuple[MeasureRule, list[Trigger]]]:
+        candidates = sorted({p for t in triggers for p in self._by_key.get(self._key(t), ())})
+        return applicable([self.measures[p] for p in candidates], subject_kind, triggers)
+
+
 def outcome_of(natures: Iterable[str]) -> str:
     found = set(natures)
     if {"惩戒", "激励"} <= found:
