@@ -63,10 +63,11 @@ def honour_entry(subject_code: str, number: str = "宁信用办〔2026〕3号") 
 # --- the seeded library, lists and measures ----------------------------------------------------------------
 
 def test_seed_is_complete_lawful_and_idempotent(sanctioned: Session) -> None:
-    assert count(sanctioned, LegalBasisDocument) == 19
+    assert count(sanctioned, LegalBasisDocument) == 20
     assert {t.code for t in service.list_types(sanctioned)} >= {
         "DISHONEST_JUDGMENT_DEBTOR", "MAJOR_TAX_VIOLATION", "GOV_PROCUREMENT_SERIOUS", "SAMR_SERIOUS_VIOLATION",
-        "BUSINESS_ABNORMAL", "RED_TAX_A", "RED_HONOUR"}
+        "BUSINESS_ABNORMAL", "RED_TAX_A", "RED_HONOUR", "REAL_ESTATE_SERIOUS", "INTERNET_SERIOUS", "HR_MARKET_SERIOUS",
+        "ENERGY_CONTRACT_SERIOUS", "MEDICAL_INSURANCE_SERIOUS"}
     assert len(service.measures(sanctioned)) == 19
     bases = service.bases_by_id(sanctioned)
     for measure in service.measures(sanctioned, nature="惩戒"):
