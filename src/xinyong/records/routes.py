@@ -11,6 +11,7 @@ from xinyong.actor import Actor
 from xinyong.catalogue import service as catalogue
 from xinyong.records import service
 from xinyong.records.schemas import RecordIn, RecordOut, RevocationIn, SubmissionOut
+from xinyong.sanctions import service as sanctions
 from xinyong.subjects import service as subjects
 from xinyong.web.deps import get_db, require
 from xinyong.web.templating import render
@@ -94,6 +95,7 @@ def own_credit_page(request: Request, actor: Actor = Depends(require(P.RECORDS_R
                     session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
     subject = subjects.get(session, actor.subject_id or 0)
     rows = service.read_subject_records(session, actor, subject.id)
-    return render(request, "my_credit.html", title="我的信用", subject=subject, records=rows,
+    lists = sanctions.entries(session, subject_id=subject.id, limit=200)[1]
+    return render(request, "my_credit.html", title="我的信用", subject=subject, records=rows, lists=lists,
                   departments=access.department_names(session), item_names=catalogue.item_names(session),
                   statuses={r.id: service.publication_status(r) for r in rows})

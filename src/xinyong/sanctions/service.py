@@ -379,6 +379,12 @@ class EntryView:
     status: str
     exit: ListExit | None
 
+    @property
+    def last_day(self) -> date | None:
+        """有效期至: the last day in force (``expires_at`` is the midnight after it)."""
+        expires = self.entry.expires_at
+        return clock.local(expires - timedelta(microseconds=1)).date() if expires is not None else None
+
 
 def entries(session: Session, *, list_code: str | None = None, subject_id: int | None = None,
             in_force_only: bool = False, limit: int = 50, offset: int = 0) -> tuple[int, list[EntryView]]:
