@@ -317,3 +317,16 @@ def test_a_department_sees_only_its_own_checks(sanctioned: Session, cast: Cast) 
     assert checks.get_check(sanctioned, ADMIN, check.id).id == check.id
     assert checks.checks(sanctioned, cast.other_applier)[0] == 0
     assert checks.checks(sanctioned, cast.applier)[0] == 1
+
+
+def test_the_results_returned_at_once_are_what_is_stored(sanctioned: Session, cast: Cast) -> None:
+    codes = bidders(sanctioned, cast)
+    penalty(sanctioned, cast, codes[0], number="宁玄市监处罚〔2026〕88号")
+
+    def facts(views: list[checks.SubjectView]) -> list[tuple[object, ...]]:
+        return [(v.row.position, v.row.subject_id, v.row.given_code, v.row.outcome, v.name, v.code,
+                 [(h.hit.id, h.measure.id, h.hit.triggers) for h in v.hits]) for v in views]
+
+    check, shown = checks.check_and_show(sanctioned, cast.applier, "BIDDING", codes)
+    assert facts(shown) == facts(checks.subject_rows(sanctioned, check)[1])
+    assert sum(len(v.hits) for v in shown) == check.hits == 2

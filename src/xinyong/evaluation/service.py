@@ -288,16 +288,21 @@ def latest_run(session: Session, code: str) -> EvaluationRun | None:
 
 def current_grades(session: Session, code: str, subject_ids: Sequence[int]) -> tuple[int, str, dict[int, str]] | None:
     """(run id, model name, subject id -> grade) from the model's latest succeeded run; None if never run."""
-    run = latest_run(session, code)
-    if run is None:
+    latest = session.execute(
+        select(EvaluationRun.id, EvaluationModelVersion.spec)
+        .join(EvaluationModelVersion, EvaluationModelVersion.id == EvaluationRun.model_version_id)
+        .join(EvaluationModel, EvaluationModel.id == EvaluationModelVersion.model_id)
+        .where(EvaluationModel.code == code, EvaluationRun.status == "succeeded")
+        .order_by(EvaluationRun.id.desc()).limit(1)).first()
+    if latest is None:
         return None
-    name = get_model(session, code).spec.name
+    run_id, spec = latest
     grades: dict[int, str] = {}
     for start in range(0, len(subject_ids), 900):
         chunk = list(subject_ids[start:start + 900])
-        grades.update(list(session.execute(select(EvaluationResult.subject_id, EvaluationResult.grade).where(
-            EvaluationResult.run_id == run.id, EvaluationResult.subject_id.in_(chunk))).all()))
-    return run.id, name, grades
+        grades.update(session.execute(select(EvaluationResult.subject_id, EvaluationResult.grade).where(
+            EvaluationResult.run_id == run_id, EvaluationResult.subject_id.in_(chunk))).all())
+    return run_id, spec["name"], grades
 
 
 def result(session: Session, run_id: int, subject_id: int) -> EvaluationResult | None:

@@ -162,8 +162,9 @@ def _record_triggers(session: Session, subject_ids: Sequence[int], measures: Seq
         return
     wanted = [m for m in measures if m.record_severities]
     items: set[str] = set() if any(not m.record_items for m in wanted) else {i for m in wanted for i in m.record_items}
-    names = catalogue.item_names(session)
-    for record_id, subject_id, item, severity in records.in_window_dishonesty(session, subject_ids, severities, items, at):
+    found = records.in_window_dishonesty(session, subject_ids, severities, items, at)
+    names = catalogue.item_names(session) if found else {}
+    for record_id, subject_id, item, severity in found:
         into[subject_id].append(rules.Trigger("record", record_id, f"{severity}失信记录：{names.get(item, item)}（{record_id}）",
                                               item=item, severity=severity))
 
@@ -230,8 +231,10 @@ def _department_of(session: Session, actor: Actor) -> int:
 
 
 def record(session: Session, actor: Actor, matter_type: str, matter_reference: str, outcomes: Sequence[Outcome], *,
-           channel: str, filename: str | None = None, file_sha256: str | None = None) -> JointCheck:
-    """Store the check, every subject asked about and every measure applied; audit it."""
+           channel: str, filename: str | None = None, file_sha256: str | None = None) -> tuple[JointCheck, list[int]]:
+    """Store the check, every subject asked about and every measure applied; audit it.
+
+    Returns the check and the ids given to the applied measures (hits), in outcome order."""
     hits = [(o, a) for o in outcomes for a in o.applied]
     check = JointCheck(department_id=_department_of(session, actor), user_id=actor.user_id, checked_by=actor.username,
                        matter_type=matter_type, matter_reference=matter_reference.strip(), channel=channel,
@@ -254,7 +257,22 @@ def record(session: Session, actor: Actor, matter_type: str, matter_reference: s
                  detail={"matter_type": matter_type, "matter_reference": check.matter_reference, "channel": channel,
                          "subjects": check.subjects, "unknown": check.unknown, "punished": check.punished,
                          "rewarded": check.rewarded, "hits": check.hits, "file_sha256": file_sha256})
-    return check
+    return check, ids
+
+
+def views_of(check: JointCheck, outcomes: Sequence[Outcome], hit_ids: Sequence[int]) -> list[SubjectView]:
+    """What ``subject_rows`` would read back, built from the check just recorded (no second read)."""
+    ids = iter(hit_ids)
+    views = []
+    for o in outcomes:
+        row = CheckSubject(check_id=check.id, position=o.asked.position, subject_id=o.asked.subject_id,
+                           given_code=o.asked.given, outcome=o.outcome)
+        hits = [HitView(CheckHit(id=next(ids), check_id=check.id, position=o.asked.position, subject_id=o.asked.subject_id,
+                                 measure_id=a.measure.id, triggers=[{"kind": t.kind, "id": t.id, "label": t.label}
+                                                                    for t in a.triggers]), a.measure, None)
+                for a in o.applied]
+        views.append(SubjectView(row, o.asked.name, o.asked.code, hits))
+    return views
 
 
 @contextmanager
@@ -274,6 +292,13 @@ def _collector_paused(size: int) -> Iterator[None]:
 def check_codes(session: Session, actor: Actor, matter_type: str, codes: Sequence[str], *,
                 matter_reference: str = "", channel: str = "api") -> JointCheck:
     """Check the subjects named by ``codes`` for a matter and record it."""
+    return check_and_show(session, actor, matter_type, codes, matter_reference=matter_reference, channel=channel,
+                          show=False)[0]
+
+
+def check_and_show(session: Session, actor: Actor, matter_type: str, codes: Sequence[str], *, matter_reference: str = "",
+                   channel: str = "api", show: bool = True) -> tuple[JointCheck, list[SubjectView]]:
+    """``check_codes``, also returning every subject's result as ``subject_rows`` would (for the API)."""
     _department_of(session, actor)
     service.matter_label(session, matter_type)
     if not codes:
@@ -282,7 +307,8 @@ def check_codes(session: Session, actor: Actor, matter_type: str, codes: Sequenc
         raise Invalid("CHECK_TOO_MANY", f"一次最多核查{MAX_BATCH}个主体，请拆分后提交", field="subjects")
     with _collector_paused(len(codes)):
         outcomes = decide(session, matter_type, resolve(session, codes))
-        return record(session, actor, matter_type, matter_reference, outcomes, channel=channel)
+        check, hit_ids = record(session, actor, matter_type, matter_reference, outcomes, channel=channel)
+        return check, views_of(check, outcomes, hit_ids) if show else []
 
 
 def _code_column(header: list[str]) -> int:
@@ -325,7 +351,7 @@ def check_file(session: Session, actor: Actor, matter_type: str, path: Path, fil
             entry.position = row
         outcomes = decide(session, matter_type, asked)
         return record(session, actor, matter_type, matter_reference, outcomes, channel="batch",
-                      filename=filename[:200], file_sha256=digest)
+                      filename=filename[:200], file_sha256=digest)[0]
 
 
 # --- reading checks -----------------------------------------------------------------------------------
