@@ -18,6 +18,7 @@ from tests.support.sanctions import (
     company,
     count,
     judgment_debtor,
+    masked,
     person_ref,
     serious,
 )
@@ -272,3 +273,11 @@ def test_a_list_entry_refuses_a_subject_kind_the_list_does_not_cover(sanctioned:
     refused("LIST_SUBJECT_KIND", service.add_entry, sanctioned, cast.development, EntryIn(
         list_type="CITY_ENTERPRISE_SERIOUS", subject_code=association, decision_number="宁信用办〔2026〕9号",
         decision_date=date(2026, 5, 1), reasons="严重失信"))
+
+
+def test_list_views_mask_natural_persons(sanctioned: Session, cast: Cast) -> None:
+    judgment_debtor(sanctioned, cast, person_ref(9, "欧阳娜娜"))
+    [view] = service.entries(sanctioned, list_code="DISHONEST_JUDGMENT_DEBTOR")[1]
+    assert (view.subject_name, view.subject_code) == ("欧阳**", masked(9))
+    assert service.entry_view(sanctioned, view.entry.id).subject_name == "欧阳**"
+    refused("LIST_ENTRY_NOT_FOUND", service.entry_view, sanctioned, 10 ** 6)

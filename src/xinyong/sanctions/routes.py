@@ -229,12 +229,6 @@ def _entry_out(view: service.EntryView) -> EntryOut:
                     exit_reason=leaving.reason if leaving else None, exit_note=leaving.note if leaving else "")
 
 
-def _entry_view(session: Session, entry_id: int) -> service.EntryView:
-    entry = service.get_entry(session, entry_id)
-    _total, views = service.entries(session, subject_id=entry.subject_id, limit=1000)
-    return next(v for v in views if v.entry.id == entry_id)
-
-
 def _hit_out(hit: checks.HitView, bases: dict[int, LegalBasisDocument]) -> HitOut:
     return HitOut(hit_id=hit.hit.id, measure=_measure_out(hit.measure, bases),
                   triggers=[TriggerOut(**t) for t in hit.hit.triggers], feedback=export.feedback_state(hit.feedback),
@@ -335,14 +329,14 @@ def entries_api(code: str, in_force: bool = False, limit: int = Query(PER_PAGE, 
 @router.post("/api/v1/sanctions/entries", summary="将主体列入名单（仅限本部门领域维护的名单）", status_code=201)
 def entry_add_api(body: EntryIn, actor: Actor = Depends(require(P.SANCTIONS_LISTS)),
                   session: Session = Depends(get_db)) -> EntryOut:
-    return _entry_out(_entry_view(session, service.add_entry(session, actor, body).id))
+    return _entry_out(service.entry_view(session, service.add_entry(session, actor, body).id))
 
 
 @router.post("/api/v1/sanctions/entries/{entry_id}/exit", summary="将主体移出名单（作为新的事实记录，不删除）")
 def entry_exit_api(entry_id: int, body: ExitIn, actor: Actor = Depends(require(P.SANCTIONS_LISTS)),
                    session: Session = Depends(get_db)) -> EntryOut:
     service.exit_entry(session, actor, entry_id, body)
-    return _entry_out(_entry_view(session, entry_id))
+    return _entry_out(service.entry_view(session, entry_id))
 
 
 @router.post("/api/v1/sanctions/list-types", summary="设立名单类型（法律依据层级不足的拒绝）", status_code=201)
@@ -520,7 +514,7 @@ def entry_add_page(code: str, request: Request, subject_code: str = Form(""), de
 def entry_exit_page(entry_id: int, request: Request, reason: str = Form(""), decision_number: str = Form(""),
                     note: str = Form(""), actor: Actor = Depends(require(P.SANCTIONS_LISTS)),
                     session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
-    code = _entry_view(session, entry_id).list_type.code
+    code = service.entry_view(session, entry_id).list_type.code
     try:
         data = parse_form(ExitIn, {"reason": reason, "decision_number": decision_number.strip(), "note": note.strip()},
                           "LIST_EXIT_INVALID")

@@ -386,13 +386,29 @@ class EntryView:
         return clock.local(expires - timedelta(microseconds=1)).date() if expires is not None else None
 
 
-def entries(session: Session, *, list_code: str | None = None, subject_id: int | None = None,
-            in_force_only: bool = False, limit: int = 50, offset: int = 0) -> tuple[int, list[EntryView]]:
-    """Entries newest first with their status now; (total, page)."""
+def _views(session: Session, query: Any, *, limit: int, offset: int) -> list[EntryView]:
+    from xinyong.subjects import identity
+
+    rows = session.execute(query.order_by(ListEntry.decision_date.desc(), ListEntry.id.desc())
+                           .limit(limit).offset(offset)).all()
+    exits = {x.entry_id: x for x in session.scalars(select(ListExit).where(ListExit.entry_id.in_([r[0].id for r in rows])))}
+    names = access.department_names(session)
+    return [EntryView(e, t, s.name if s.uscc else identity.mask_name(s.name), s.uscc or s.masked_id or "",
+                      names.get(e.department_id, ""), entry_status(e, exits.get(e.id)), exits.get(e.id))
+            for e, t, s in rows]
+
+
+def _entry_query() -> Any:
     from xinyong.subjects.models import Subject
 
-    query = select(ListEntry, ListType, Subject).join(ListType, ListType.id == ListEntry.list_type_id).join(
+    return select(ListEntry, ListType, Subject).join(ListType, ListType.id == ListEntry.list_type_id).join(
         Subject, Subject.id == ListEntry.subject_id)
+
+
+def entries(session: Session, *, list_code: str | None = None, subject_id: int | None = None,
+            in_force_only: bool = False, limit: int = 50, offset: int = 0) -> tuple[int, list[EntryView]]:
+    """Entries newest first with their status now (natural persons' names masked); (total, page)."""
+    query = _entry_query()
     if list_code:
         query = query.where(ListType.code == list_code)
     if subject_id is not None:
@@ -400,13 +416,15 @@ def entries(session: Session, *, list_code: str | None = None, subject_id: int |
     if in_force_only:
         query = query.where(in_force(clock.now()))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.execute(query.order_by(ListEntry.decision_date.desc(), ListEntry.id.desc())
-                           .limit(limit).offset(offset)).all()
-    exits = {x.entry_id: x for x in session.scalars(select(ListExit).where(ListExit.entry_id.in_([r[0].id for r in rows])))}
-    names = access.department_names(session)
-    views = [EntryView(e, t, s.name, s.uscc or s.masked_id or "", names.get(e.department_id, ""),
-                       entry_status(e, exits.get(e.id)), exits.get(e.id)) for e, t, s in rows]
-    return total, views
+    return total, _views(session, query, limit=limit, offset=offset)
+
+
+def entry_view(session: Session, entry_id: int) -> EntryView:
+    """One entry with its status now."""
+    found = _views(session, _entry_query().where(ListEntry.id == entry_id), limit=1, offset=0)
+    if not found:
+        raise NotFound("LIST_ENTRY_NOT_FOUND", f"名单记录不存在：{entry_id}")
+    return found[0]
 
 
 def counts_in_force(session: Session) -> dict[str, int]:
