@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db import Base
@@ -34,3 +34,15 @@ class FeedFailure(Base):
     code: Mapped[str] = mapped_column(String(60))
     message: Mapped[str] = mapped_column(String(1000))
     at: Mapped[datetime]
+
+
+class FeedReader(Base):
+    """A higher platform reading this one's feed. Asking for the entries after N acknowledges every
+    entry up to N: that is how a repair notice is known to have arrived (送达确认)."""
+
+    __tablename__ = "feed_readers"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    acknowledged_through: Mapped[int] = mapped_column(default=0)
+    first_read_at: Mapped[datetime]
+    last_read_at: Mapped[datetime]

@@ -48,7 +48,7 @@ from xinyong.audit import service as audit
 from xinyong.catalogue import service as catalogue
 from xinyong.db import unit_of_work, utcnow
 from xinyong.errors import DomainError, Invalid, NotFound
-from xinyong.feed.models import FeedFailure, FeedSource
+from xinyong.feed.models import FeedFailure, FeedReader, FeedSource
 from xinyong.ingest.mapping import IDENTITY_LABELS, SUBJECT_CODE, SUBJECT_NAME
 from xinyong.ingest.report import neutralise
 from xinyong.records import service as records
@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 MAX_PAGE = 5000
 GAP_SETTLE = timedelta(minutes=5)
 SYNC_SECTOR = "上级平台同步"
-OPERATION_LABELS = {"original": "新增", "correction": "更正", "revocation": "撤销"}
+OPERATION_LABELS = {"original": "新增", "correction": "更正", "revocation": "撤销", "repair": "信用修复"}
 EXPORT_FORMATS = ("csv", "ndjson")
 
 
@@ -73,7 +73,7 @@ class FeedEntry(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     feed_id: int
-    operation: Literal["original", "correction", "revocation"]
+    operation: Literal["original", "correction", "revocation", "repair"]
     operation_label: str
     item_code: str
     department_code: str
@@ -148,15 +148,49 @@ def read_changes(session: Session, actor: Actor, after: int, limit: int) -> Feed
     entries = changes(session, after, limit)
     cursor = entries[-1].feed_id if entries else after
     page = FeedPage(entries=entries, next_cursor=cursor, has_more=len(entries) == limit and _any_after(session, cursor))
+    _acknowledge(session, actor, after)
     audit.append(session, actor, "feed.read", object_type="feed", object_id="records",
                  detail={"after": after, "entries": len(entries), "next_cursor": cursor})
     return page
 
 
+def _acknowledge(session: Session, actor: Actor, through: int) -> None:
+    """Asking for the entries after N acknowledges every entry up to N (送达确认)."""
+    if actor.user_id is None:
+        return
+    reader = session.get(FeedReader, actor.user_id)
+    now = utcnow()
+    if reader is None:
+        session.add(FeedReader(user_id=actor.user_id, acknowledged_through=through, first_read_at=now, last_read_at=now))
+    else:
+        reader.acknowledged_through = max(reader.acknowledged_through, through)
+        reader.last_read_at = now
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Whether one reader of the feed has acknowledged one fact (e.g. a repair notice)."""
+
+    reader: str
+    acknowledged: bool
+    acknowledged_through: int
+    last_read_at: datetime
+
+
+def deliveries(session: Session, feed_id: int) -> list[Delivery]:
+    """Every platform that reads this feed, and whether it has acknowledged fact ``feed_id``."""
+    from xinyong.access.models import User
+
+    rows = session.execute(select(FeedReader, User.display_name).join(User, User.id == FeedReader.user_id)
+                           .order_by(FeedReader.user_id)).all()
+    return [Delivery(name, r.acknowledged_through >= feed_id, r.acknowledged_through, r.last_read_at) for r, name in rows]
+
+
 def _export_query(item_code: str, after: int, department_code: str | None) -> Select[Any]:
     query = (records.current_query().add_columns(Subject.uscc, Subject.name)
              .join(Subject, Subject.id == Record.subject_id)
-             .where(Record.item_code == item_code, Record.id > after, Subject.uscc.is_not(None)))
+             .where(Record.item_code == item_code, Record.id > after, Subject.uscc.is_not(None),
+                    Record.kind != "repair"))  # a repaired record is not sent on as current
     if department_code:
         query = query.join(Department, Department.id == Record.department_id).where(Department.code == department_code)
     return query.order_by(Record.id).execution_options(yield_per=1000)
@@ -289,16 +323,31 @@ def _actor(department: Department) -> Actor:
                  department_id=department.id)
 
 
-def _revoke(session: Session, actor: Actor, department: Department, entry: FeedEntry) -> str:
+def _head(session: Session, department: Department, entry: FeedEntry, what: str) -> records.Head:
+    """This platform's newest fact of the chain an entry withdraws or repairs."""
     subject = subjects.by_code(session, entry.subject_uscc or "")
     key = (subject.id if subject else 0, entry.natural_key)
     head = records.chain_heads(session, department.id, entry.item_code, {key}).get(key) if subject else None
     if head is None:
-        raise NotFound("FEED_REVOKE_TARGET_MISSING", f"本平台没有被撤销记录的副本（下级平台记录{entry.supersedes}，"
-                       f"业务主键“{entry.natural_key}”）")
+        raise NotFound(f"FEED_{what.upper()}_TARGET_MISSING", f"本平台没有被{OPERATION_LABELS[what]}记录的副本"
+                       f"（下级平台记录{entry.supersedes}，业务主键“{entry.natural_key}”）")
+    return head
+
+
+def _revoke(session: Session, actor: Actor, department: Department, entry: FeedEntry) -> str:
+    head = _head(session, department, entry, "revocation")
     if head.kind == "revocation":
         return "unchanged"
     records.revoke(session, actor, head.id, entry.reason if len(entry.reason.strip()) >= 2 else "下级平台已撤销")
+    return "applied"
+
+
+def _repair(session: Session, actor: Actor, department: Department, entry: FeedEntry) -> str:
+    """A repair notice (信用修复): this platform stops publishing its copy at once, too."""
+    head = _head(session, department, entry, "repair")
+    if head.kind in ("repair", "revocation"):
+        return "unchanged"
+    records.mark_repaired(session, actor, head.id, entry.reason or "下级平台已完成信用修复")
     return "applied"
 
 
@@ -310,6 +359,8 @@ def _apply(session: Session, entry: FeedEntry) -> str:
     actor = _actor(department)
     if entry.operation == "revocation":
         return _revoke(session, actor, department, entry)
+    if entry.operation == "repair":
+        return _repair(session, actor, department, entry)
     ref = SubjectRef(uscc=entry.subject_uscc, name=entry.subject_name)
     result = records.submit(session, actor, entry.item_code, ref, entry.payload, department_id=department.id,
                             department_code=department.code)

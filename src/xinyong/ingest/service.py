@@ -373,6 +373,10 @@ def _to_records(session: Session, batch: IngestBatch, entry: catalogue.Item, dep
         if live and head is not None and head.content_hash == digest:
             _account(result, c.row, "duplicate", [], record_id=head.id)  # nothing new, nothing to check
             continue
+        if head is not None and head.kind == "repair":
+            _account(result, c.row, "rejected", [FieldProblem(version.natural_key[0], "RECORD_REPAIRED",
+                                                              "该记录已完成信用修复，不能再更正；新的失信行为请以新的文书号报送")])
+            continue
         kind = "correction" if live else "original"
         placeholder = next(pending_ids)
         decided = decision_date_of(version.fields, c.payload)

@@ -143,6 +143,9 @@ def submit(session: Session, actor: Actor, item_code: str, ref: SubjectRef, payl
     head = _head(session, department_id, item_code, subject.id, natural_key)
     if head is not None and head.content_hash == digest and head.kind != "revocation":
         return Submission(head, "duplicate")
+    if head is not None and head.kind == "repair":
+        raise Invalid("RECORD_REPAIRED", "该记录已完成信用修复，不能再更正；新的失信行为请以新的文书号报送",
+                      field=entry.version.natural_key[0] if entry.version.natural_key else None)
     outcome = "correction" if head is not None and head.kind != "revocation" else "accepted"
     decided = decision_date_of(entry.version.fields, clean)
     shown = publication_fields(entry.version, severity=entry.version.severity, decision_date=decided, payload=clean,
@@ -267,6 +270,28 @@ def revoke(session: Session, actor: Actor, record_id: int, reason: str) -> Recor
     return revocation
 
 
+def mark_repaired(session: Session, actor: Actor, record_id: int, reason: str) -> Record:
+    """信用修复: a new fact (kind ``repair``) that supersedes the record with the same content,
+    unpublished: publication, list entries that follow it and measures it triggers end at once,
+    and the upward feed carries it as a repair notice."""
+    record = get(session, record_id)
+    if record.kind == "repair":
+        raise Invalid("RECORD_ALREADY_REPAIRED", "该记录已完成信用修复")
+    if not is_current(session, record):
+        raise Invalid("RECORD_NOT_CURRENT", "该记录已被更正、撤销或修复，请对最新记录操作")
+    repair = Record(subject_id=record.subject_id, item_code=record.item_code, item_version_id=record.item_version_id,
+                    department_id=record.department_id, kind="repair", supersedes_id=record.id,
+                    natural_key=record.natural_key, content_hash=record.content_hash, payload=record.payload,
+                    severity=record.severity, decision_date=record.decision_date, received_at=utcnow(),
+                    reason=reason.strip()[:500], submitted_by=actor.user_id, published=False)
+    session.add(repair)
+    session.flush()
+    events.facts_stored(session, [fact_of(repair)])
+    audit.append(session, actor, "record.repair", object_type="record", object_id=record.id,
+                 subject_id=record.subject_id, detail={"repair": repair.id, "reason": repair.reason})
+    return repair
+
+
 _SUCCESSOR = aliased(Record)  # built once: constructing an alias per query is measurable on hot paths
 
 
@@ -296,6 +321,8 @@ def public_query(at: datetime | None = None) -> Select[tuple[Record]]:
 def publication_status(record: Record, at: datetime | None = None) -> str:
     """Where a record stands in its publication window, in words (for staff and the subject itself)."""
     at = at or clock.now()
+    if record.kind == "repair":
+        return "已信用修复，停止公示"
     if not record.published or record.publication_starts_at is None:
         return "不向社会公开"
     if record.publication_starts_at > at:
@@ -313,14 +340,14 @@ def facts_as_of(cutoff: datetime, fields_by_item: dict[str, list[str]], *,
 
     Columns: ``record_id``, ``subject_id``, ``item_code``, ``decision_date`` and ``f_<FIELD>`` for
     every field named (as text; NULL where the record has no such field). Only facts received by
-    ``cutoff``, not revocations, not superseded by a fact received by ``cutoff``: the same cut-off
+    ``cutoff``, not revocations, not repaired (信用修复 ends a record's effect), not superseded by a fact received by ``cutoff``: the same cut-off
     always gives the same rows, which is what makes a run reproducible.
     """
     later = _SUCCESSOR
     fields = sorted({f for names in fields_by_item.values() for f in names})
     query = (select(Record.id.label("record_id"), Record.subject_id, Record.item_code, Record.decision_date,
                    *(Record.payload[f].as_string().label(f"f_{f}") for f in fields))
-            .where(Record.item_code.in_(sorted(fields_by_item)), Record.kind != "revocation",
+            .where(Record.item_code.in_(sorted(fields_by_item)), Record.kind.not_in(("revocation", "repair")),
                    Record.received_at <= cutoff,
                    ~exists().where(later.supersedes_id == Record.id, later.received_at <= cutoff))
              .order_by(Record.id))

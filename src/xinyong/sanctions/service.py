@@ -477,9 +477,12 @@ def _entry_from_fact(kind: ListType, fact: Mapping[str, Any], payload: dict[str,
             "created_by": "records"}
 
 
+_EXIT_FOR_KIND = {"revocation": "revocation", "correction": "correction", "repair": "repair"}
+
+
 def absorb_facts(session: Session, facts: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
-    """New records of a list's catalogue item become entries; a correction or revocation of the
-    record an entry came from takes the subject off (移出, reason 更正/撤销). Returns (added, ended)."""
+    """New records of a list's catalogue item become entries; a correction, revocation or repair of
+    the record an entry came from takes the subject off (移出: 更正 / 撤销 / 信用修复). Returns (added, ended)."""
     sourced = _sourced(session)
     relevant = [f for f in facts if f["item_code"] in sourced]
     if not relevant:
@@ -490,15 +493,15 @@ def absorb_facts(session: Session, facts: Sequence[Mapping[str, Any]]) -> tuple[
     if replaced:
         live = session.execute(select(ListEntry.id, ListEntry.source_record_id).where(
             ListEntry.source_record_id.in_(list(replaced)), ~exists().where(ListExit.entry_id == ListEntry.id)))
-        exits = [{"entry_id": entry_id, "reason": "revocation" if replaced[record_id] == "revocation" else "correction",
-                  "decision_number": "", "note": f"信用记录 {record_id} 已被{'撤销' if replaced[record_id] == 'revocation' else '更正'}",
+        exits = [{"entry_id": entry_id, "reason": _EXIT_FOR_KIND[replaced[record_id]], "decision_number": "",
+                  "note": f"信用记录 {record_id} 已{rules.EXIT_REASONS[_EXIT_FOR_KIND[replaced[record_id]]]}",
                   "effective_at": now, "department_id": None, "created_at": now, "created_by": "records"}
                  for entry_id, record_id in live]
         bulk_insert(session, ListExit.__table__, exits)
         ended = len(exits)
     added = []
     for fact in relevant:
-        if fact["kind"] == "revocation":
+        if fact["kind"] in ("revocation", "repair"):
             continue
         payload = _payload(fact)
         for kind in sourced[fact["item_code"]]:
