@@ -33,13 +33,14 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
 
 
-def _record_denial(request: Request, error: DomainError) -> None:
-    """Refused access is security-relevant: keep it in the audit chain, in its own transaction."""
+def _record_denial(request: Request, error: DomainError, action: str = "access.denied") -> None:
+    """Refused access is security-relevant: keep it in the audit chain, in its own transaction
+    (the request's own transaction has been rolled back: the refusal changed nothing else)."""
     actor: Actor = getattr(request.state, "actor", None) or Actor.anonymous()
     session = request.app.state.session_factory()
     try:
-        audit.append(session, actor, "access.denied", object_type="route", object_id=request.url.path[:64],
-                     detail={"method": request.method, "code": error.code})
+        audit.append(session, actor, action, object_type="route", object_id=request.url.path[:64],
+                     detail={"method": request.method, "code": error.code, "message": error.message[:300]})
         session.commit()
     finally:
         session.close()
@@ -49,6 +50,8 @@ async def domain_error(request: Request, error: DomainError) -> Response:
     log.info("refused %s %s: %s", request.method, request.url.path, error)
     if isinstance(error, NotAuthenticated | Forbidden) and error.code != "AUTH_FAILED":
         _record_denial(request, error)
+    elif (area := getattr(request.state, "audit_refusals", None)) is not None:
+        _record_denial(request, error, f"{area}.refused")  # e.g. a repair application refused: an audited attempt
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else {}
     if _wants_json(request):
         if error.status == 401:
