@@ -30,6 +30,7 @@ class PublicRecord(BaseModel):
     publicity_kind: str | None = Field(description="所属双公示类别：licences 行政许可、penalties 行政处罚")
     category: str | None = Field(description="许可类别或处罚类别")
     fields: list[PublicField]
+    under_objection: bool = Field(default=False, description="异议处理中：信用主体对该记录提出的异议正在核实")
 
 
 class PublicSection(BaseModel):

@@ -33,6 +33,7 @@ from xinyong.errors import Invalid, NotFound
 from xinyong.policy import service as policy
 from xinyong.records import service as records
 from xinyong.records.models import Record
+from xinyong.repair import service as repair
 from xinyong.subjects import search as subject_search
 from xinyong.subjects import service as subjects
 from xinyong.subjects import uscc
@@ -111,7 +112,7 @@ def subject_page_cached(session: Session, code: str, cache: PageCache) -> Cached
 
 def _subject_view(session: Session, subject: Subject) -> PublicSubject:
     shown = records.public_for_subject(session, subject.id)
-    view = _Renderer(session)
+    view = _Renderer(session, shown)
     sections = []
     for item in catalogue.snapshots_in_force(session):
         if item.disclosure_class != PUBLIC:
@@ -127,7 +128,7 @@ def _subject_view(session: Session, subject: Subject) -> PublicSubject:
 
 def record_page(session: Session, record_id: int) -> PublicRecord:
     record = records.public_record(session, record_id)
-    return _Renderer(session).record(record, subjects.get(session, record.subject_id))
+    return _Renderer(session, [record]).record(record, subjects.get(session, record.subject_id))
 
 
 # --- 双公示 ----------------------------------------------------------------------------------------
@@ -156,7 +157,7 @@ def publicity(session: Session, kind: str, query: PublicityQuery, *, page: int =
     where = _publicity_filter(session, spec, query)
     rows, total = records.public_list(session, spec["item"], where, limit=per_page, offset=(page - 1) * per_page,
                                       count_cap=LIST_COUNT_CAP if counted else 0)
-    view = _Renderer(session)
+    view = _Renderer(session, rows)
     people = {s.id: s for s in subjects.by_ids(session, list({r.subject_id for r in rows}))}
     return PublicityPage(kind=kind, title=spec["title"], items=[view.record(r, people[r.subject_id]) for r in rows],
                          total=total, page=page, per_page=per_page, pages=_pages(total, per_page))
@@ -200,10 +201,11 @@ def filter_choices(session: Session, kind: str) -> dict[str, Any]:
 class _Renderer:
     """Turns stored records into what the public sees, caching catalogue versions and names per request."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, shown: list[Record] | None = None) -> None:
         self.session = session
         self.departments = access.department_names(session)
         self.kinds = {spec["item"]: (kind, spec) for kind, spec in publicity_kinds(session).items()}
+        self.objected = repair.under_objection(session, [r.id for r in shown or []])
 
     def record(self, record: Record, subject: Subject) -> PublicRecord:
         version = catalogue.version_snapshot(self.session, record.item_version_id)
@@ -225,4 +227,4 @@ class _Renderer:
             department=self.departments.get(record.department_id, ""), decision_date=record.decision_date,
             publication_ends_at=ends, publication_last_day=(clock.local(ends) - timedelta(days=1)).date() if ends else None,
             title=title or version.name, publicity_kind=kind, category=str(category) if category else None,
-            fields=fields)
+            fields=fields, under_objection=record.id in self.objected)

@@ -7,6 +7,7 @@ import tempfile
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
@@ -25,6 +26,16 @@ def records_api(after: int = Query(0, ge=0, description="上次取到的 next_cu
                 limit: int = Query(1000, ge=1, le=service.MAX_PAGE),
                 actor: Actor = Depends(require(P.FEED_READ)), session: Session = Depends(get_db)) -> FeedPage:
     return service.read_changes(session, actor, after, limit)
+
+
+class Acknowledgement(BaseModel):
+    through: int = Field(ge=0, description="已应用的最大 feed_id（含）")
+
+
+@router.post("/acknowledge", summary="确认已接收并应用到某游标（含），用于信用修复等通知的送达确认")
+def acknowledge_api(body: Acknowledgement, actor: Actor = Depends(require(P.FEED_READ)),
+                    session: Session = Depends(get_db)) -> Acknowledgement:
+    return Acknowledgement(through=service.acknowledge(session, actor, body.through))
 
 
 @router.get("/export", summary="导出某信息项的现行记录文件（与归集格式相同，可直接报送上级平台）")

@@ -37,7 +37,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from xinyong import clock
@@ -154,8 +154,18 @@ def read_changes(session: Session, actor: Actor, after: int, limit: int) -> Feed
     return page
 
 
+def acknowledge(session: Session, actor: Actor, through: int) -> int:
+    """A reader says it has applied every entry up to ``through`` (送达确认); returns what is recorded."""
+    highest = session.scalar(select(func.max(Record.id))) or 0
+    through = max(0, min(through, highest))
+    _acknowledge(session, actor, through)
+    audit.append(session, actor, "feed.acknowledge", object_type="feed", object_id="records",
+                 detail={"through": through})
+    return through
+
+
 def _acknowledge(session: Session, actor: Actor, through: int) -> None:
-    """Asking for the entries after N acknowledges every entry up to N (送达确认)."""
+    """Asking for the entries after N acknowledges every entry up to N, as does ``acknowledge``."""
     if actor.user_id is None:
         return
     reader = session.get(FeedReader, actor.user_id)
@@ -400,6 +410,18 @@ def _apply_page(factory: sessionmaker[Session], source_url: str, page: FeedPage,
     result.failed += outcomes["failed"]
 
 
+def _send_acknowledgement(client: httpx.Client, source_url: str, token: str, through: int) -> None:
+    """Tell the lower platform what is applied here (its repair notices are then known delivered).
+    Best effort: if it fails, the next pull (``after`` = our cursor) acknowledges the same."""
+    import httpx
+
+    try:
+        client.post(f"{source_url}/api/v1/feed/acknowledge", json={"through": through},
+                    headers={"Authorization": f"Bearer {token}"})
+    except httpx.HTTPError:
+        return
+
+
 def _stored_cursor(factory: sessionmaker[Session], source_url: str) -> int:
     with unit_of_work(factory) as session:
         return _source(session, source_url).cursor
@@ -418,6 +440,8 @@ def pull(session_factory: sessionmaker[Session], source_url: str, token: str, *,
             before = result.cursor
             fetched = _fetch(client, url, token, before, max(1, min(page, MAX_PAGE)))
             _apply_page(session_factory, url, fetched, result)
+            if result.cursor > before:
+                _send_acknowledgement(client, url, token, result.cursor)
             if not fetched.has_more or result.cursor <= before:
                 return result
     finally:

@@ -114,6 +114,13 @@ def list_types(session: Session, *, include_retired: bool = False) -> list[ListT
     return list(session.scalars(query))
 
 
+def list_type_by_id(session: Session, type_id: int) -> ListType:
+    found = session.get(ListType, type_id)
+    if found is None:
+        raise NotFound("LIST_TYPE_UNKNOWN", f"名单类型不存在：{type_id}")
+    return found
+
+
 def list_type(session: Session, code: str) -> ListType:
     found = session.scalar(select(ListType).where(ListType.code == code))
     if found is None:
@@ -369,6 +376,19 @@ def exit_entry(session: Session, actor: Actor, entry_id: int, data: ExitIn) -> L
     return leaving
 
 
+def exit_for_repair(session: Session, actor: Actor, entry_id: int, application_number: str) -> ListExit:
+    """移出 because a repair application was approved (the repair workflow checked who decides)."""
+    entry = get_entry(session, entry_id)
+    leaving = ListExit(entry_id=entry.id, reason="repair", decision_number=application_number,
+                       note=f"信用修复申请 {application_number} 同意修复", effective_at=clock.now(),
+                       department_id=actor.department_id, created_at=utcnow(), created_by=actor.username)
+    session.add(leaving)
+    session.flush()
+    audit.append(session, actor, "sanctions.entry.exit", object_type="list_entry", object_id=entry.id,
+                 subject_id=entry.subject_id, detail={"reason": "repair", "application": application_number})
+    return leaving
+
+
 @dataclass(frozen=True)
 class EntryView:
     entry: ListEntry
@@ -433,6 +453,19 @@ def counts_in_force(session: Session) -> dict[str, int]:
                            .join(ListEntry, ListEntry.list_type_id == ListType.id)
                            .where(in_force(clock.now())).group_by(ListType.code))
     return {code: count for code, count in rows}
+
+
+def severities_in_force(session: Session, subject_id: int) -> dict[str, list[str]]:
+    """The severities (严重 / 一般) of the 失信 lists a subject is on now, each with those lists' names."""
+    rows = session.execute(select(ListType.severity, ListType.name)
+                           .join(ListEntry, ListEntry.list_type_id == ListType.id)
+                           .where(ListEntry.subject_id == subject_id, ListType.nature == "失信",
+                                  ListType.severity.is_not(None), in_force(clock.now()))
+                           .distinct().order_by(ListType.name))
+    found: dict[str, list[str]] = {}
+    for severity, name in rows:
+        found.setdefault(severity, []).append(name)
+    return found
 
 
 # --- lists that follow catalogue items --------------------------------------------------------------------
