@@ -17,6 +17,7 @@ from xinyong.config import get_settings
 from xinyong.db import session_factory, session_scope
 from xinyong.evaluation.cli import evaluation_app
 from xinyong.feed.cli import feed_app
+from xinyong.notifications.cli import notify_app
 
 app = typer.Typer(help="Xinyong 公共信用信息平台命令行", no_args_is_help=True)
 db_app = typer.Typer(help="数据库迁移", no_args_is_help=True)
@@ -29,6 +30,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(subjects_app, name="subjects")
 app.add_typer(feed_app, name="feed")
 app.add_typer(evaluation_app, name="evaluation")
+app.add_typer(notify_app, name="notify")
 console = Console()
 
 
@@ -112,6 +114,7 @@ def demo(subjects: int = typer.Option(3000, help="生成的信用主体数量"),
     console.print(summary)
     _demo_evaluation()
     _demo_sanctions(seed)
+    _demo_repairs(seed)
     _print_accounts()
 
 
@@ -135,6 +138,15 @@ def _demo_sanctions(seed: int) -> None:
     with session_scope() as session:
         summary = sanctions_demo.activity(session, seed=seed)
     console.print(f"守信激励名单 {summary['red_list']} 个主体；联合奖惩核查 {summary['checks']} 次")
+
+
+def _demo_repairs(seed: int) -> None:
+    """Repair applications at every stage and objections (after the records exist)."""
+    from xinyong.repair import demo as repair_demo
+
+    with session_scope() as session:
+        summary = repair_demo.activity(session, seed=seed)
+    console.print(f"信用修复申请 {summary['repairs']} 件；异议 {summary['objections']} 件")
 
 
 def _print_accounts() -> None:
@@ -168,7 +180,8 @@ def user_add(username: str, role: str = typer.Option(..., help="authority_admin 
              department_code: str = typer.Option("", help="所属部门统一社会信用代码"),
              subject_code: str = typer.Option("", help="对应信用主体统一社会信用代码"),
              institution_code: str = typer.Option("", help="所属机构统一社会信用代码"),
-             password: str = typer.Option("", help="密码；留空则交互输入或读取 XINYONG_NEW_PASSWORD")) -> None:
+             password: str = typer.Option("", help="密码；留空则交互输入或读取 XINYONG_NEW_PASSWORD"),
+             email: str = typer.Option("", help="通知邮箱（待办和通知的邮件提醒）")) -> None:
     """新建用户。"""
     from xinyong.access import service as access
     from xinyong.errors import DomainError
@@ -183,8 +196,30 @@ def user_add(username: str, role: str = typer.Option(..., help="authority_admin 
             user = access.create_user(session, Actor.system("命令行"), access.NewUser(
                 username=username, password=secret, role=role, display_name=display_name or username,
                 department_id=department.id if department else None, subject_id=subject.id if subject else None,
-                institution_id=institution.id if institution else None))
+                institution_id=institution.id if institution else None, email=email or None))
             console.print(f"已创建用户 [bold]{user.username}[/]（{role}）")
+    except DomainError as error:
+        console.print(f"[red]{error.code}[/]：{error.message}")
+        raise typer.Exit(2) from None
+
+
+@user_app.command("email")
+def user_email(username: str, address: str = typer.Argument("", help="邮箱地址；留空则清除")) -> None:
+    """设置（或清除）用户的通知邮箱。"""
+    from sqlalchemy import select
+
+    from xinyong.access import service as access
+    from xinyong.access.models import User
+    from xinyong.errors import DomainError
+
+    try:
+        with session_scope() as session:
+            user_id = session.scalar(select(User.id).where(User.username == username))
+            if user_id is None:
+                console.print(f"[red]USER_NOT_FOUND[/]：用户 {username} 不存在")
+                raise typer.Exit(2)
+            user = access.set_email(session, Actor.system("命令行"), user_id, address)
+            console.print(f"{user.username} 的通知邮箱：{user.email or '（未设置）'}")
     except DomainError as error:
         console.print(f"[red]{error.code}[/]：{error.message}")
         raise typer.Exit(2) from None
