@@ -26,7 +26,7 @@ def cli(empty_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def test_init_is_idempotent_and_audit_verify_detects_tampering(cli: CliRunner, empty_database_url: str) -> None:
     first = cli.invoke(app, ["init"])
     assert first.exit_code == 0, first.output
-    assert "目录信息项 16 项" in first.output, first.output
+    assert "目录信息项 17 项" in first.output, first.output
     again = cli.invoke(app, ["init"])
     assert again.exit_code == 0 and "目录信息项 0 项" in again.output
 

@@ -138,16 +138,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from xinyong.access.routes import pages as access_pages
     from xinyong.audit.routes import router as audit_router
     from xinyong.catalogue.routes import router as catalogue_router
+    from xinyong.commitments.routes import router as commitments_router
     from xinyong.disclosure.routes import api as disclosure_api
     from xinyong.disclosure.routes import pages as disclosure_pages
     from xinyong.evaluation.routes import router as evaluation_router
     from xinyong.evaluation.supervision_routes import router as supervision_router
     from xinyong.feed.routes import router as feed_router
     from xinyong.ingest.routes import router as ingest_router
+    from xinyong.notifications.routes import router as notifications_router
     from xinyong.policy.calendar_routes import router as calendar_router
     from xinyong.policy.routes import router as policy_router
     from xinyong.quality.routes import router as quality_router
     from xinyong.records.routes import router as records_router
+    from xinyong.repair.routes import router as repair_router
     from xinyong.sanctions.routes import public_api as sanctions_public_api
     from xinyong.sanctions.routes import router as sanctions_router
     from xinyong.subjects.routes import router as subjects_router
@@ -155,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in (web_router, disclosure_pages, disclosure_api, access_pages, access_api, catalogue_router, subjects_router, records_router,
                    ingest_router, quality_router, evaluation_router, supervision_router, sanctions_router,
-                   sanctions_public_api, feed_router, policy_router, calendar_router, audit_router):
+                   sanctions_public_api, feed_router, policy_router, calendar_router, audit_router, notifications_router,
+                   commitments_router, repair_router):
         app.include_router(router)
     return app

@@ -114,6 +114,7 @@ def demo(subjects: int = typer.Option(3000, help="生成的信用主体数量"),
     console.print(summary)
     _demo_evaluation()
     _demo_sanctions(seed)
+    _demo_commitments(seed)
     _demo_repairs(seed)
     _print_accounts()
 
@@ -138,6 +139,17 @@ def _demo_sanctions(seed: int) -> None:
     with session_scope() as session:
         summary = sanctions_demo.activity(session, seed=seed)
     console.print(f"守信激励名单 {summary['red_list']} 个主体；联合奖惩核查 {summary['checks']} 次")
+
+
+def _demo_commitments(seed: int) -> None:
+    """Credit commitments at the departments' windows and online, some kept, some overdue, one broken."""
+    from xinyong.commitments import demo as commitments_demo
+
+    with session_scope() as session:
+        summary = commitments_demo.activity(session, seed=seed)
+    console.print(f"信用承诺 {sum(summary.get(k, 0) for k in ('审批替代型', '容缺受理型', '主动型', '行业自律型'))} 项"
+                  f"（已履约 {summary.get('fulfilled', 0)}，容缺材料逾期 {summary.get('overdue', 0)}，"
+                  f"未履约 {summary.get('breached', 0)}）")
 
 
 def _demo_repairs(seed: int) -> None:

@@ -30,6 +30,16 @@ class Settings(BaseSettings):
     public_rate_limit: int = Field(default=120, ge=0,
                                    description="Public API requests per minute per client (IP or token); 0 = off")
     echo_sql: bool = False
+    # E-mail for notices (docs/notifications.md): off while smtp_host is unset.
+    smtp_host: str | None = Field(default=None, description="SMTP server for notice e-mails; None = e-mail off")
+    smtp_port: int = 25
+    smtp_starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS before login")
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "信用平台 <noreply@example.gov.cn>"
+    smtp_timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for the SMTP server")
+    smtp_max_attempts: int = Field(default=5, ge=1, description="Tries per e-mail before it is left as failed")
+    site_url: str = Field(default="", description="Public address of the platform, for links in e-mails")
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -253,6 +253,7 @@ def import_all_models() -> None:
     from xinyong.access import models as _access  # noqa: F401
     from xinyong.audit import models as _audit  # noqa: F401
     from xinyong.catalogue import models as _catalogue  # noqa: F401
+    from xinyong.commitments import models as _commitments  # noqa: F401
     from xinyong.evaluation import models as _evaluation  # noqa: F401
     from xinyong.feed import models as _feed  # noqa: F401
     from xinyong.ingest import models as _ingest  # noqa: F401

@@ -1202,9 +1202,14 @@ class _Generator:
         status = ("履约中" if age < 90 else self.rng.choices(("已履约", "履约中", "未履约"), weights=(80, 15, 5))[0])
         if kind == "容缺受理型" and age > 30 and status == "履约中":
             status = "已履约"
-        self.submit(sector, "COMMITMENT", p, {
-            "CNBH": f"CN{p.region}{promised:%Y%m%d}{self.number(f'CN{promised:%Y%m%d}'):04d}", "CNLX": kind,
-            "CNSX": text, "CNRQ": promised.isoformat(), "LYZT": status})
+        number = f"CN{p.region}{promised:%Y%m%d}{self.number(f'CN{promised:%Y%m%d}'):04d}"
+        self.submit(sector, "COMMITMENT", p, {"CNBH": number, "CNLX": kind, "CNSX": text,
+                                              "CNRQ": promised.isoformat(), "LYZT": status})
+        if status == "未履约":  # a broken commitment is also a dishonesty record (信用承诺未履行)
+            found = min(promised + timedelta(days=self.rng.randint(30, 80)), self.today)
+            self.submit(sector, "COMMITMENT_BREACH", p, {
+                "CNBH": number, "CNLX": kind, "CNSX": text, "RDRQ": found.isoformat(),
+                "WLYQK": "经核查，主体未按承诺期限和内容履行，承诺事项存在不实情形", "RDJG": self.dept(sector).name})
 
     def contract(self, p: _Profile) -> None:
         signed = self.decision_date(p)

@@ -34,7 +34,9 @@ def test_every_role_has_a_chinese_label() -> None:
 def _fill(path: str, world: World) -> str:
     values = {"subject_id": world.subject_id, "record_id": world.record_id, "conflict_id": 1, "user_id": 1,
               "token_id": 1, "key": "publication_periods", "year": 2027, "batch_id": 1, "item": "ADM_PENALTY",
-              "kind": "csv", "run_id": 1, "draw_id": 1, "model_code": "PUBLIC_CREDIT_ORG", "check_id": 1, "entry_id": 1}
+              "kind": "csv", "run_id": 1, "draw_id": 1, "model_code": "PUBLIC_CREDIT_ORG", "check_id": 1, "entry_id": 1,
+              "notice_id": 1, "commitment_id": 1, "application_id": 1, "objection_id": 1, "material_id": 1,
+              "action": "accept"}
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)

@@ -61,7 +61,7 @@ def version_count(session: Session, code: str) -> int:
 def test_seed_creates_every_item_of_the_seed_file_with_default_periods(seeded: Session) -> None:
     items = {entry.code: entry for entry in catalogue.list_items(seeded)}
     assert set(items) == set(SEED)
-    assert len(items) == len(catalogue.seed_specs()) == 16
+    assert len(items) == len(catalogue.seed_specs()) == 17
     for code, entry in items.items():
         assert entry.version.version == 1 and entry.item.current_version == 1
         assert entry.version.name == SEED[code]["name"]

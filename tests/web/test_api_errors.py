@@ -137,7 +137,7 @@ def test_missing_permission(client_for: Clients, settings: Settings) -> None:
         error = error_of(client.post("/api/v1/records", json=record_body()), 403, "PERMISSION_DENIED")
     assert error["details"]["permission"] == "records:submit"
     denied = audit_actions(settings, "access.denied")
-    assert denied[0].detail == {"method": "POST", "code": "PERMISSION_DENIED"}
+    assert denied[0].detail == {"method": "POST", "code": "PERMISSION_DENIED", "message": "当前账号无权进行此操作"}
     assert denied[0].role == "applying_department"
 
 

@@ -122,4 +122,4 @@ def test_pages_load_nothing_from_other_hosts(client_for: Callable[[str], TestCli
 def test_home_page_shows_the_platform_figures(client_for: Callable[[str], TestClient]) -> None:
     html = client_for("public").get("/").text
     figures = re.findall(r'<span class="figure">([^<]*)</span>', html)
-    assert figures == ["1", "1", "16", "2"]  # subjects, records, catalogue items, departments of the world
+    assert figures == ["1", "1", "17", "2"]  # subjects, records, catalogue items, departments of the world

@@ -53,6 +53,7 @@ class User(Base):
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    email: Mapped[str | None] = mapped_column(String(254))  # for notice e-mails (docs/notifications.md)
 
 
 class WebSession(Base):

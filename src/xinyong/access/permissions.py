@@ -62,6 +62,12 @@ class P(StrEnum):
     SANCTIONS_LISTS = "sanctions:lists"  # put subjects on / take them off lists one's sector maintains
     SANCTIONS_CHECK = "sanctions:check"  # joint checks and their feedback (as a department)
     SANCTIONS_OVERSIGHT = "sanctions:oversight"  # feedback of every department
+    COMMITMENTS_MAKE = "commitments:make"  # a subject makes credit commitments and follows its own
+    COMMITMENTS_MANAGE = "commitments:manage"  # commitments made to one's department: register, find kept or broken
+    REPAIR_APPLY = "repair:apply"  # a subject applies for credit repair, objects to its records, follows its cases
+    REPAIR_READ = "repair:read"  # read repair applications, objections and their materials (the service checks whose)
+    REPAIR_CASES = "repair:cases"  # the staff pages of repair applications and objections (read-only for the auditor)
+    REPAIR_HANDLE = "repair:handle"  # 受理 (authority), decide repairs and answer objections (the department concerned)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
@@ -70,16 +76,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
                                      P.QUALITY_READ, P.EVALUATION_MODELS, P.EVALUATION_READ,
                                      P.SUPERVISION_EDIT, P.SUPERVISION_DRAW, P.SUPERVISION_READ,
                                      P.SANCTIONS_READ, P.SANCTIONS_CONFIGURE, P.SANCTIONS_LISTS, P.SANCTIONS_CHECK,
-                                     P.SANCTIONS_OVERSIGHT}),
+                                     P.SANCTIONS_OVERSIGHT, P.COMMITMENTS_MANAGE, P.REPAIR_READ, P.REPAIR_CASES,
+                                     P.REPAIR_HANDLE}),
     Role.DEPARTMENT_SUBMITTER: frozenset({P.SUBJECTS_READ, P.SUBJECTS_REGISTER, P.RECORDS_SUBMIT,
                                           P.RECORDS_READ_SHARED, P.INGEST_READ, P.EVALUATION_MODELS,
                                           P.EVALUATION_READ, P.SUPERVISION_DRAW, P.SUPERVISION_READ,
-                                          P.SANCTIONS_READ, P.SANCTIONS_LISTS, P.SANCTIONS_CHECK}),
+                                          P.SANCTIONS_READ, P.SANCTIONS_LISTS, P.SANCTIONS_CHECK,
+                                          P.COMMITMENTS_MANAGE, P.REPAIR_READ, P.REPAIR_CASES, P.REPAIR_HANDLE}),
     Role.APPLYING_DEPARTMENT: frozenset({P.SUBJECTS_READ, P.RECORDS_READ_SHARED, P.EVALUATION_READ,
-                                         P.SUPERVISION_READ, P.SANCTIONS_READ, P.SANCTIONS_CHECK}),
-    Role.SUBJECT_USER: frozenset({P.RECORDS_READ_OWN, P.EVALUATION_READ_OWN}),
+                                         P.SUPERVISION_READ, P.SANCTIONS_READ, P.SANCTIONS_CHECK,
+                                         P.COMMITMENTS_MANAGE}),
+    Role.SUBJECT_USER: frozenset({P.RECORDS_READ_OWN, P.EVALUATION_READ_OWN, P.COMMITMENTS_MAKE, P.REPAIR_APPLY,
+                                  P.REPAIR_READ}),
     Role.AUTHORISED_INSTITUTION: frozenset({P.INSTITUTION_PORTAL}),
-    Role.AUDITOR: frozenset({P.AUDIT_READ}),
+    Role.AUDITOR: frozenset({P.AUDIT_READ, P.REPAIR_READ, P.REPAIR_CASES}),
     Role.PEER_PLATFORM: frozenset({P.FEED_READ}),
 }
 

@@ -87,6 +87,18 @@ def create_token_page(request: Request, name: str = Form(""), scopes: list[str] 
     return render(request, "account.html", title="我的账号", new_token=raw, **_account_context(session, actor))
 
 
+@pages.post("/me/email")
+def set_email_page(request: Request, email: str = Form(""), actor: Actor = Depends(require(P.SIGNED_IN)),
+                   session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
+    try:
+        service.set_email(session, actor, actor.user_id or 0, email)
+    except DomainError as error:
+        session.rollback()
+        return render(request, "account.html", status_code=422, title="我的账号", email_error=error,
+                      **_account_context(session, actor))
+    return RedirectResponse("/me", status_code=303)
+
+
 @pages.post("/me/tokens/{token_id}/revoke")
 def revoke_token_page(token_id: int, actor: Actor = Depends(require(P.SIGNED_IN)),
                       session: Session = Depends(get_db)) -> RedirectResponse:
@@ -109,14 +121,14 @@ def _users_view(request: Request, session: Session, **extra: object):  # type: i
 @pages.post("/admin/users")
 def create_user_page(request: Request, username: str = Form(""), display_name: str = Form(""),
                      password: str = Form(""), role: str = Form(""), department_id: str = Form(""),
-                     subject_code: str = Form(""), institution_id: str = Form(""),
+                     subject_code: str = Form(""), institution_id: str = Form(""), email: str = Form(""),
                      actor: Actor = Depends(require(P.USERS_MANAGE)), session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
     try:
         subject_id = subjects.by_code_or_fail(session, subject_code).id if subject_code.strip() else None
         user = service.create_user(session, actor, service.NewUser(
             username=username.strip(), password=password, role=role, display_name=display_name.strip() or username,
             department_id=int(department_id) if department_id else None, subject_id=subject_id,
-            institution_id=int(institution_id) if institution_id else None))
+            institution_id=int(institution_id) if institution_id else None, email=email or None))
     except DomainError as error:
         session.rollback()
         return _users_view(request, session, error=error)

@@ -7,6 +7,7 @@ the SHA-256 is stored, so a copy of the database logs nobody in.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -114,6 +115,20 @@ class NewUser:
     department_id: int | None = None
     subject_id: int | None = None
     institution_id: int | None = None
+    email: str | None = None  # for notice e-mails (docs/notifications.md)
+
+
+_EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+
+
+def check_email(address: str | None) -> str | None:
+    """The address as stored (trimmed; blank: none), or USER_EMAIL_INVALID."""
+    address = (address or "").strip()
+    if not address:
+        return None
+    if len(address) > 254 or _EMAIL.fullmatch(address) is None:
+        raise Invalid("USER_EMAIL_INVALID", f"电子邮箱地址格式不正确：{address[:60]}", field="email")
+    return address
 
 
 _LINK_REQUIRED = {
@@ -132,11 +147,12 @@ def create_user(session: Session, actor: Actor, new: NewUser) -> User:
     if link and getattr(new, link) is None:
         raise Invalid("USER_LINK_REQUIRED", f"该角色必须指定{_LINK_LABELS[link]}", field=link)
     check_password_strength(new.password)
+    email = check_email(new.email)
     if session.scalar(select(User.id).where(User.username == new.username)) is not None:
         raise Conflict("USER_EXISTS", f"用户名“{new.username}”已被使用", field="username")
     user = User(username=new.username, display_name=new.display_name, password_hash=hash_password(new.password),
                 role=new.role, department_id=new.department_id, subject_id=new.subject_id,
-                institution_id=new.institution_id, created_at=utcnow())
+                institution_id=new.institution_id, created_at=utcnow(), email=email)
     session.add(user)
     session.flush()
     audit.append(session, actor, "user.create", object_type="user", object_id=user.id,
@@ -152,6 +168,15 @@ def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("USER_NOT_FOUND", f"用户不存在：{user_id}")
+    return user
+
+
+def set_email(session: Session, actor: Actor, user_id: int, email: str | None) -> User:
+    """Set (or, blank, clear) the address notice e-mails go to."""
+    user = get_user(session, user_id)
+    user.email = check_email(email)
+    audit.append(session, actor, "user.email", object_type="user", object_id=user.id,
+                 detail={"username": user.username, "email_set": user.email is not None})
     return user
 
 

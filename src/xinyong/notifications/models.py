@@ -1,4 +1,5 @@
-"""Notices (站内通知): messages to a user, or to whoever acts for a subject or a department."""
+"""Notices (站内通知): messages to a user, or to whoever acts for a subject or a department; and the
+e-mail outbox that carries them to the accounts that gave an address (when SMTP is configured)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from xinyong.db import Base
 
 
 class Notice(Base):
-    """One message. Addressed to a user, a subject (its accounts) or a department (its accounts)."""
+    """One message. Addressed to a user, a subject (its accounts) or a department (its accounts).
+
+    ``read_at`` is shared by every account the notice reaches: a department's notice read by one of
+    its accounts is read for the department."""
 
     __tablename__ = "notices"
 
@@ -24,3 +28,24 @@ class Notice(Base):
     url: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
+
+
+class OutboxEmail(Base):
+    """One e-mail to one address, queued in the transaction that left the notice (outbox).
+
+    ``xinyong notify send`` delivers it; ``sent_at`` is set only after the server accepted it.
+    ``claimed_until`` keeps two senders from sending the same message at once (a sender that died
+    mid-send leaves it to be retried when the claim runs out)."""
+
+    __tablename__ = "email_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(4000))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    claimed_until: Mapped[datetime | None]

@@ -47,6 +47,7 @@ from xinyong.records.models import Record
 from xinyong.repair.models import CaseMaterial, Objection, RepairApplication, RepairStep
 from xinyong.repair.schemas import (
     MATERIAL_LABELS,
+    REPAIR_STATUS,
     AnswerIn,
     Eligibility,
     MaterialIn,
@@ -123,8 +124,11 @@ def material_content(session: Session, actor: Actor, material_id: int) -> tuple[
             else session.get(Objection, material.case_id))
     assert case is not None
     department = case.deciding_department_id if isinstance(case, RepairApplication) else case.department_id
-    if not (_is_authority(actor) or actor.subject_id == case.subject_id or actor.department_id == department):
+    if not (_is_authority(actor) or actor.role == "auditor" or actor.subject_id == case.subject_id
+            or actor.department_id == department):
         raise Forbidden("MATERIAL_NOT_YOURS", "无权查看该材料")
+    audit.append(session, actor, "material.read", object_type="case_material", object_id=material.id,
+                 subject_id=case.subject_id, detail={"case": material.case_kind, "case_id": case.id})
     return material, (get_settings().data_dir / material.stored_as).read_bytes()
 
 
@@ -147,7 +151,7 @@ def target_of(session: Session, data: RepairIn) -> Target:
     if data.record_id is not None:
         record = records.get(session, data.record_id)
         name = catalogue.item_names(session).get(record.item_code, record.item_code)
-        return Target(record.subject_id, record.department_id, record, None, f"{name}（记录{record.id}）")
+        return Target(record.subject_id, record.department_id, record, None, f"{name}（{record.natural_key}）")
     entry = sanctions.get_entry(session, data.entry_id or 0)
     source = records.get(session, entry.source_record_id) if entry.source_record_id else None
     kind = sanctions.list_type_by_id(session, entry.list_type_id)
@@ -309,7 +313,8 @@ def get_application(session: Session, application_id: int) -> RepairApplication:
 
 def _in_status(application: RepairApplication, *statuses: str) -> None:
     if application.status not in statuses:
-        raise Conflict("REPAIR_WRONG_STATE", f"申请{application.number}当前状态为“{application.status}”，不能办理此步骤")
+        status = REPAIR_STATUS.get(application.status, application.status)
+        raise Conflict("REPAIR_WRONG_STATE", f"申请{application.number}当前状态为“{status}”，不能办理此步骤")
 
 
 def _subject_notice(session: Session, application: RepairApplication, title: str, body: str = "") -> None:
@@ -410,7 +415,14 @@ def application_for(session: Session, actor: Actor, application_id: int) -> Repa
     application = get_application(session, application_id)
     if not may_see(actor, application):
         raise Forbidden("REPAIR_NOT_YOURS", "无权查看该信用修复申请")
+    _audit_read(session, actor, "repair_application", application.id, application.subject_id)
     return application
+
+
+def _audit_read(session: Session, actor: Actor, kind: str, case_id: int, subject_id: int) -> None:
+    """Staff reading a subject's case is a non-public read: audited (the subject reading its own is not)."""
+    if actor.subject_id != subject_id:
+        audit.append(session, actor, f"{kind}.read", object_type=kind, object_id=case_id, subject_id=subject_id)
 
 
 def applications(session: Session, actor: Actor, *, status: str | None = None, limit: int = 100,
@@ -549,6 +561,7 @@ def objection_for(session: Session, actor: Actor, objection_id: int) -> Objectio
     if not (_is_authority(actor) or actor.role == "auditor" or actor.subject_id == objection.subject_id
             or actor.department_id == objection.department_id):
         raise Forbidden("OBJECTION_NOT_YOURS", "无权查看该异议")
+    _audit_read(session, actor, "objection", objection.id, objection.subject_id)
     return objection
 
 

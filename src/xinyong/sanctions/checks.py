@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from xinyong import clock
@@ -35,6 +35,7 @@ from xinyong.db import allocate_ids, bulk_insert, insert_tuples, utcnow
 from xinyong.errors import DomainError, Forbidden, Invalid, NotFound
 from xinyong.evaluation import service as evaluation
 from xinyong.ingest import readers
+from xinyong.notifications.todo import Todo
 from xinyong.policy import calendar_service
 from xinyong.policy import service as policy
 from xinyong.records import service as records
@@ -554,3 +555,40 @@ def monthly(session: Session, months: int = 12) -> list[dict[str, Any]]:
 
 def list_type_names(session: Session) -> dict[str, str]:
     return {t.code: t.name for t in session.scalars(select(ListType))}
+
+
+# --- to-do items (待办事项, gathered by notifications.service.todos) ---------------------------------------
+
+TODO_LIMIT = 200
+
+
+def todo_items(session: Session, actor: Actor) -> list[Todo]:
+    """Feedback to give: for a department, each of its checks with measures still unanswered and the
+    feedback deadline; for the credit authority, one line per department with feedback overdue."""
+    now = clock.now()
+    unanswered = ~exists().where(CheckFeedback.hit_id == CheckHit.id)
+    items: list[Todo] = []
+    if actor.department_id is not None:
+        matters = service.matter_types(session)
+        rows = session.execute(
+            select(JointCheck.id, JointCheck.matter_type, JointCheck.matter_reference, JointCheck.feedback_due_at,
+                   func.count(CheckHit.id))
+            .join(CheckHit, CheckHit.check_id == JointCheck.id)
+            .where(JointCheck.department_id == actor.department_id, unanswered)
+            .group_by(JointCheck.id).order_by(JointCheck.feedback_due_at, JointCheck.id).limit(TODO_LIMIT))
+        for check_id, matter, reference, due, pending in rows:
+            what = matters.get(matter, matter) + (f" {reference}" if reference else "")
+            items.append(Todo("核查反馈", f"反馈联合奖惩核查 #{check_id}（{what}，{pending} 项措施待反馈）",
+                              f"/sanctions/checks/{check_id}", due, due is not None and due <= now))
+    if actor.role == service.AUTHORITY:
+        names = access.department_names(session)
+        rows = session.execute(
+            select(JointCheck.department_id, func.count(func.distinct(JointCheck.id)), func.count(CheckHit.id),
+                   func.min(JointCheck.feedback_due_at))
+            .join(CheckHit, CheckHit.check_id == JointCheck.id)
+            .where(JointCheck.feedback_due_at <= now, unanswered)
+            .group_by(JointCheck.department_id).order_by(JointCheck.department_id))
+        for department_id, overdue_checks, pending, earliest in rows:
+            items.append(Todo("核查反馈", f"督促{names.get(department_id, department_id)}反馈：{overdue_checks} 次核查、"
+                                          f"{pending} 项措施逾期未反馈", "/sanctions/feedback", earliest, True))
+    return items

@@ -16,8 +16,8 @@ from xinyong.config import get_settings
 from xinyong.subjects.kinds import kind_label
 
 _ROOT = Path(__file__).resolve().parent.parent
-CONTEXTS = ["web", "access", "audit", "catalogue", "disclosure", "evaluation", "ingest", "policy", "records",
-            "sanctions", "subjects"]
+CONTEXTS = ["web", "access", "audit", "catalogue", "commitments", "disclosure", "evaluation", "ingest", "notifications",
+            "policy", "records", "repair", "sanctions", "subjects"]
 
 
 def _datetime(value: datetime | None) -> str:
@@ -50,8 +50,15 @@ NAVIGATION: list[tuple[str, str, P]] = [
     ("联合奖惩", "/sanctions", P.SANCTIONS_READ),
     ("奖惩核查", "/sanctions/check", P.SANCTIONS_CHECK),
     ("核查反馈", "/sanctions/feedback", P.SANCTIONS_OVERSIGHT),
+    ("信用承诺", "/commitments", P.COMMITMENTS_MANAGE),
+    ("信用修复", "/repairs", P.REPAIR_CASES),
+    ("异议处理", "/objections", P.REPAIR_CASES),
+    ("待办事项", "/me/todo", P.SIGNED_IN),
     ("我的信用", "/me/credit", P.RECORDS_READ_OWN),
     ("我的评价", "/me/evaluation", P.EVALUATION_READ_OWN),
+    ("我的承诺", "/me/commitments", P.COMMITMENTS_MAKE),
+    ("我的修复申请", "/me/repairs", P.REPAIR_APPLY),
+    ("我的异议", "/me/objections", P.REPAIR_APPLY),
     ("机构服务", "/institution", P.INSTITUTION_PORTAL),
     ("用户管理", "/admin/users", P.USERS_MANAGE),
     ("政策参数", "/admin/policy", P.POLICY_EDIT),
