@@ -38,20 +38,14 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import hashlib
-import io
 import json
 import math
-import os
-import platform
-import pstats
 import random
-import resource
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -65,7 +59,22 @@ import duckdb  # noqa: E402
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    BACKENDS,
+    bench_database,
+    child_arguments,
+    hotspots,
+    machine,
+    peak_rss_mb,
+    phase_timer,
+    print_result,
+    quiet_arguments,
+    run_child,
+    wait_for_quiet,
+)
 from sqlalchemy import text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+from stdnum.cn import ric  # noqa: E402
 
 from xinyong import clock, migrate  # noqa: E402
 from xinyong.access import service as access  # noqa: E402
@@ -80,8 +89,8 @@ from xinyong.evaluation import engine as evaluation_engine  # noqa: E402
 from xinyong.evaluation import service as evaluation  # noqa: E402
 from xinyong.policy import service as policy  # noqa: E402
 from xinyong.records import service as records  # noqa: E402
+from xinyong.subjects import identity, uscc  # noqa: E402
 from xinyong.subjects import service as subjects  # noqa: E402
-from xinyong.subjects import uscc  # noqa: E402
 
 MODEL = "PUBLIC_CREDIT_ORG"
 TODAY = date(2026, 1, 20)
@@ -92,7 +101,9 @@ FOLLOW_UP_SHARE = 0.02  # records that correct (80 %) or revoke (20 %) an earlie
 SUBJECT_CHUNK = 50_000
 RECORD_CHUNK = 250_000
 FETCH_ROWS = 200_000
-RESULT_PREFIX = "RESULT "
+PERSON_ID_KEY = "bench"  # settings.person_id_key: natural persons are keyed by HMAC with it
+PERSON_SECRET = PERSON_ID_KEY.encode()
+DUCKDB = f"DuckDB {duckdb.__version__}"
 PG_TUNING = ("-c shared_buffers=2GB -c effective_cache_size=12GB -c maintenance_work_mem=1GB -c work_mem=64MB "
              "-c max_wal_size=16GB -c checkpoint_timeout=30min")
 
@@ -208,43 +219,10 @@ COERCION_CAUSES = ("逾期不缴纳罚款，依法加处罚款", "涉嫌生产�
 DEFAULTS = ("有履行能力而拒不履行生效法律文书确定义务", "以伪造证据、暴力、威胁等方法妨碍、抗拒执行", "违反财产报告制度")
 
 
-# --- machine -----------------------------------------------------------------------------------------
-
-def machine() -> str:
-    cpu, memory = "unknown CPU", 0.0
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-        kib = next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal"))
-        memory = int(kib) / 1024 / 1024
-    except (OSError, StopIteration):
-        pass
-    return (f"{platform.machine()} {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}, "
-            f"SQLite {sqlite3.sqlite_version}, DuckDB {duckdb.__version__}")
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory. VmHWM, not ru_maxrss: a child started by fork+exec inherits
-    the parent's ru_maxrss (Linux keeps it across exec), which would hide the child's own figure."""
-    try:
-        line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("VmHWM:"))
-        return int(line.split()[1]) / 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 # --- databases ---------------------------------------------------------------------------------------
 
-def pg_cluster() -> Any:
-    """The test suite's throwaway cluster with a UTF-8 ctype and memory for a multi-GB database."""
-    from tests.support import pg
-
-    return pg.PgCluster(server_options=PG_TUNING).start()
-
-
 def settings_for(url: str, work: Path) -> Settings:
-    return Settings(database_url=url, data_dir=work / "data", secret_key="bench", person_id_key="bench")
+    return Settings(database_url=url, data_dir=work / "data", secret_key="bench", person_id_key=PERSON_ID_KEY)
 
 
 def is_sqlite(url: str) -> bool:
@@ -329,8 +307,10 @@ class Generation:
     reused: bool = False
 
 
-def prepare(settings: Settings) -> Context:
-    """Schema at head; policy, catalogue and evaluation models seeded (as ``xinyong init``); departments."""
+def prepare(settings: Settings, seeds: Callable[[Session], None] | None = None, covers_model: bool = True) -> Context:
+    """Schema at head; policy, catalogue and evaluation models seeded (as ``xinyong init``); departments;
+    then ``seeds`` (another benchmark's own seeding, before any subject or record exists). ``covers_model``:
+    insist that the records cover every item the model reads (this benchmark's own run does)."""
     use_settings(settings)
     migrate.upgrade(settings, "head")
     with session_scope(settings) as session:
@@ -342,8 +322,10 @@ def prepare(settings: Settings) -> Context:
         versions = {code: catalogue.get_item(session, code).version for code in ITEMS}
         periods = records.publication_periods(session)
         spec = evaluation.get_model(session, MODEL).spec
+        if seeds is not None:
+            seeds(session)
     read = set(evaluation_engine.fields_read(spec))
-    assert read == set(ITEMS), f"the generator covers {sorted(ITEMS)}, the model reads {sorted(read)}"
+    assert read == set(ITEMS) or not covers_model, f"the generator covers {sorted(ITEMS)}, the model reads {sorted(read)}"
     dispose_engines()
     return Context(versions, periods, dept_ids)
 
@@ -368,6 +350,14 @@ def org_code(n: int, kind_row: tuple[str, str, str, float, float], region: str) 
 SUBJECT_COLUMNS = ["id", "kind", "uscc", "person_key", "masked_id", "name", "normalised_name", "name_initials",
                    "search_pairs", "region_code", "industry", "legal_representative", "registration_authority",
                    "registered_on", "registered_capital", "address", "status", "created_at"]
+
+
+def citizen_id(n: int, region: str) -> str:
+    """Subject n's 居民身份证号码 when it is a natural person: valid (GB 11643 check digit) and unique per n
+    (birth date and sequence number from n); the registry keeps only its keyed hash and masked form."""
+    born = date(1950, 1, 1) + timedelta(days=(n // 1000) * 373 % 20_000)  # 373 is coprime with 20,000
+    first17 = f"{region}{born:%Y%m%d}{n % 1000:03d}"
+    return first17 + ric.calc_check_digit(first17 + "0")  # stdnum takes the number with a check digit slot
 
 
 def person_name(rng: random.Random) -> str:
@@ -397,8 +387,9 @@ def generate_subjects(writer: Writer, n_subjects: int, rng: np.random.Generator)
             if kind == "natural_person":
                 name = person_name(people)
                 columns = subjects.name_columns(name, searchable=False)
-                secret = hashlib.sha256(f"bench-person-{n}".encode()).hexdigest()
-                rows.append((subject_id, kind, None, secret, f"{district.code}********{n % 10000:04d}", *columns.values(),
+                number = citizen_id(n, district.code)
+                rows.append((subject_id, kind, None, identity.person_key(number, PERSON_SECRET), identity.mask_id(number),
+                             *columns.values(),
                              district.code, None, None, None, None, None, None, "存续", created))
                 continue
             c = combos[n % len(combos)]
@@ -735,11 +726,12 @@ class RecordBuilder:
         self.con.close()
 
 
-def generate(url: str, work: Path, n_subjects: int, n_records: int, seed: int) -> Generation:
+def generate(url: str, work: Path, n_subjects: int, n_records: int, seed: int,
+             seeds: Callable[[Session], None] | None = None, covers_model: bool = True) -> Generation:
     stats = Generation(subjects=n_subjects, records=n_records)
     settings = settings_for(url, work)
     started = time.perf_counter()
-    context = prepare(settings)
+    context = prepare(settings, seeds, covers_model)
     with session_scope(settings) as session:
         rules = subjects.rules(session)
     dispose_engines()
@@ -840,16 +832,7 @@ def run_ours(url: str, work: Path, profile: bool) -> dict[str, Any]:
     use_settings(settings)
     clock.freeze(NOW)
     phases: dict[str, float] = {}
-
-    def timed(name: str, function: Any) -> Any:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                phases[name] = phases.get(name, 0.0) + time.perf_counter() - started
-        return wrapper
-
+    timed = phase_timer(phases)
     evaluation_engine.export = timed("export", evaluation_engine.export)
     evaluation_engine.run_duckdb = timed("compute", evaluation_engine.run_duckdb)
     evaluation._store = timed("store", evaluation._store)  # type: ignore[attr-defined]
@@ -862,16 +845,10 @@ def run_ours(url: str, work: Path, profile: bool) -> dict[str, Any]:
     if profiler:
         profiler.disable()
     total = time.perf_counter() - started
-    hotspots = ""
-    if profiler:
-        out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats("tottime").print_stats(25)
-        stats.sort_stats("cumulative").print_stats(30)
-        hotspots = out.getvalue()
     assert run.status == "succeeded", run.error
     return {"total": total, "phases": phases, "run_id": run.id, "population": run.population, "facts": run.facts,
-            "grades": run.grade_counts, "duration_ms": run.duration_ms, "peak_mb": peak_rss_mb(), "hotspots": hotspots}
+            "grades": run.grade_counts, "duration_ms": run.duration_ms, "peak_mb": peak_rss_mb(),
+            "hotspots": hotspots(profiler)}
 
 
 # --- the hand-written baseline --------------------------------------------------------------------------
@@ -1123,35 +1100,13 @@ def compare(url: str, work: Path, run_id: int) -> dict[str, int]:
 # --- driver ---------------------------------------------------------------------------------------------
 
 def child(kind: str, url: str, work: Path, profile: bool = False) -> dict[str, Any]:
-    """Run one measured part in a fresh interpreter: its own time and peak memory, no generator heap."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--url", url, "--work", str(work)]
-    if profile:
-        command.append("--profile")
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise SystemExit(f"{kind} failed:\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
-    line = next(line for line in result.stdout.splitlines()[::-1] if line.startswith(RESULT_PREFIX))
-    return json.loads(line.removeprefix(RESULT_PREFIX))
+    return run_child(__file__, kind, url, work, *(["--profile"] if profile else []))
 
 
 def child_main(args: argparse.Namespace) -> None:
     work = Path(args.work)
     outcome = run_ours(args.url, work, args.profile) if args.child == "ours" else run_baseline(args.url, work)
-    print(RESULT_PREFIX + json.dumps(outcome, ensure_ascii=False), flush=True)
-
-
-def wait_for_quiet(limit: float, seconds: int) -> float:
-    """Wait (up to ``seconds``) until the 1-minute load average is below ``limit``; return it."""
-    deadline = time.monotonic() + seconds
-    load = os.getloadavg()[0]
-    if load >= limit:
-        print(f"  waiting for a quiet machine (1-min load average {load:.1f} >= {limit}) …", flush=True)
-    while load >= limit and time.monotonic() < deadline:
-        time.sleep(10)
-        load = os.getloadavg()[0]
-    if load >= limit:
-        print(f"  WARNING: machine still busy (load average {load:.1f}): figures are disturbed", flush=True)
-    return load
+    print_result(outcome)
 
 
 def reset_runs(url: str) -> None:
@@ -1167,7 +1122,7 @@ def reset_runs(url: str) -> None:
 def report(backend: str, gen: Generation, ours: dict[str, Any], base: dict[str, Any], check: dict[str, Any],
            args: argparse.Namespace) -> None:
     print(f"\n== {backend}: {gen.subjects:,} subjects, {gen.records:,} records, model {MODEL}, as of {AS_OF} ==")
-    print(f"machine: {machine()}")
+    print(f"machine: {machine(DUCKDB)}")
     if gen.reused:
         print(f"generation: reused {args.sqlite_path} ({gen.size_mb:,.0f} MB)")
     else:
@@ -1200,18 +1155,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> None:
     print(f"\n--- {backend} ---", flush=True)
     with tempfile.TemporaryDirectory(prefix="xinyong-bench-eval-") as tmp:
         work = Path(tmp)
-        cluster = None
-        try:
-            if backend == "PostgreSQL":
-                from tests.support import pg
-
-                cluster = pg_cluster()
-                url = pg.create_database(cluster.admin_url, "bench")
-                print(f"  cluster in {cluster.base_dir} (initdb --locale=C.UTF-8)", flush=True)
-            else:
-                path = Path(args.sqlite_path).resolve() if args.sqlite_path else work / "bench.db"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                url = f"sqlite:///{path}"
+        sqlite_file = Path(args.sqlite_path) if args.sqlite_path else None
+        with bench_database(backend, work, sqlite_file, PG_TUNING) as url:
             counts = existing_counts(url) if backend == "SQLite" and args.sqlite_path else (0, 0)
             if counts[0]:
                 print(f"  reusing {url}: {counts[0]:,} subjects, {counts[1]:,} records", flush=True)
@@ -1236,10 +1181,6 @@ def run_backend(backend: str, args: argparse.Namespace) -> None:
                 profiled = child("ours", url, work, profile=True)
                 print(f"\ncProfile of a second run of ours ({profiled['total']:.1f} s under the profiler):")
                 print(profiled["hotspots"])
-        finally:
-            dispose_engines()
-            if cluster is not None:
-                cluster.stop()
 
 
 def main() -> None:
@@ -1250,22 +1191,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261127)
     parser.add_argument("--sqlite-path", default="",
                         help="keep the SQLite database in this file; reuse it when it already holds subjects")
-    parser.add_argument("--quiet-load", type=float, default=1.0,
-                        help="before each measured part, wait until the 1-minute load average is below this")
-    parser.add_argument("--quiet-wait", type=int, default=600, help="wait at most this many seconds for it")
-    parser.add_argument("--profile", action="store_true", help="also run ours under cProfile and print the hotspots")
-    parser.add_argument("--child", choices=["ours", "baseline"], help=argparse.SUPPRESS)
-    parser.add_argument("--url", help=argparse.SUPPRESS)
-    parser.add_argument("--work", help=argparse.SUPPRESS)
+    quiet_arguments(parser, wait=600)
+    child_arguments(parser, ["ours", "baseline"])
     args = parser.parse_args()
     if args.child:
         child_main(args)
         return
     clock.freeze(NOW)
-    print(f"machine: {machine()}")
+    print(f"machine: {machine(DUCKDB)}")
     print(f"data: {args.subjects:,} subjects, {args.records:,} records; model {MODEL}, as of {AS_OF}", flush=True)
-    backends = {"sqlite": ["SQLite"], "postgresql": ["PostgreSQL"], "both": ["SQLite", "PostgreSQL"]}[args.db]
-    for backend in backends:
+    for backend in BACKENDS[args.db]:
         run_backend(backend, args)
 
 

@@ -31,13 +31,9 @@ import argparse
 import json
 import math
 import os
-import platform
 import random
 import re
 import shutil
-import signal
-import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -54,6 +50,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    BACKENDS,
+    Server,
+    app_server,
+    bench_database,
+    machine,
+    percentile,
+    quiet_arguments,
+    wait_for_quiet,
+)
 from sqlalchemy import Engine, event, func, select, text  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
 from starlette.requests import Request  # noqa: E402
@@ -564,58 +570,8 @@ async def _fixed(request: Request) -> JSONResponse:
 baseline_app = Starlette(routes=[Route(SUBJECT_URL.format("{uscc}"), _fixed)])
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    """A uvicorn process on loopback, one worker, access log off (same settings for app and baseline)."""
-
-    target: list[str]
-    env: dict[str, str]
-    cwd: Path
-    log: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> Server:
-        command = [sys.executable, "-m", "uvicorn", *self.target, "--host", "127.0.0.1", "--port", str(self.port),
-                   "--workers", "1", "--log-level", "warning", "--no-access-log"]
-        handle = self.log.open("ab")
-        self.process = subprocess.Popen(command, env={**os.environ, **self.env}, cwd=self.cwd, stdout=handle,
-                                        stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited ({self.process.returncode}):\n{self.log.read_text()[-3000:]}")
-            try:  # uvicorn listens once the app has started (a page could be slow on a big database)
-                socket.create_connection(("127.0.0.1", self.port), timeout=2).close()
-                return self
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"server did not start:\n{self.log.read_text()[-3000:]}")
-
-    def __exit__(self, *_: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def app_server(settings: Settings, work: Path) -> Server:
-    env = {"XINYONG_DATABASE_URL": settings.sqlalchemy_url, "XINYONG_DATA_DIR": str(settings.data_dir),
-           "XINYONG_SECRET_KEY": "bench", "XINYONG_PERSON_ID_KEY": "bench", "XINYONG_PUBLIC_RATE_LIMIT": "0"}
-    return Server(["xinyong.app:create_app", "--factory"], env, work, work / "app.log")
+def app_server_for(settings: Settings, work: Path) -> Server:
+    return app_server(settings.sqlalchemy_url, settings.data_dir, work, XINYONG_PUBLIC_RATE_LIMIT="0")
 
 
 def baseline_server(body: Path, work: Path) -> Server:
@@ -708,11 +664,6 @@ def typical_body(client: httpx.Client, codes: list[str]) -> tuple[Any, list[int]
     return json.loads(sized[len(sized) // 2][1]), [s for s, _ in sized]
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
-
-
 def search_queries(names: list[str], per_length: int, seed: int) -> dict[str, list[str]]:
     rng = random.Random(seed)
     queries: dict[str, list[str]] = {}
@@ -795,20 +746,6 @@ class Outcome:
     diagnostics: list[str] = field(default_factory=list)
 
 
-def wait_for_quiet(limit: float, seconds: int) -> float:
-    """Wait (up to ``seconds``) until the 1-minute load average is below ``limit``; return it."""
-    deadline = time.monotonic() + seconds
-    load_ = os.getloadavg()[0]
-    if load_ >= limit:
-        print(f"  waiting for a quiet machine (1-min load average {load_:.1f} >= {limit}) …", flush=True)
-    while load_ >= limit and time.monotonic() < deadline:
-        time.sleep(10)
-        load_ = os.getloadavg()[0]
-    if load_ >= limit:
-        print(f"  WARNING: machine still busy (load average {load_:.1f}): figures are disturbed", flush=True)
-    return load_
-
-
 def measure(settings: Settings, work: Path, args: argparse.Namespace, wrk: str, outcome: Outcome) -> None:
     """Throughput of the subject page, cold and hot, against the bare endpoint; then search latency.
 
@@ -830,7 +767,7 @@ def measure(settings: Settings, work: Path, args: argparse.Namespace, wrk: str, 
         return wrk_script(cold_paths, work, "cold", next(cold_runs) * len(cold_paths) // (args.rounds + 1))
 
     body_file = work / "body.json"
-    with app_server(settings, work) as app, httpx.Client(base_url=app.url, timeout=60) as client:
+    with app_server_for(settings, work) as app, httpx.Client(base_url=app.url, timeout=60) as client:
         typical = typical_body(client, hot)  # also puts the hot subjects in the app's cache
         if typical is None:
             print("  the app has no GET /api/v1/public/subjects/{uscc} yet: baseline only")
@@ -942,33 +879,7 @@ def diagnostics(settings: Settings, outcome: Outcome, sample: list[tuple[str, st
     return lines
 
 
-# --- PostgreSQL -------------------------------------------------------------------------------------
-
-
-def pg_cluster() -> Any:
-    """The test suite's throwaway cluster, initialised with a UTF-8 ctype (pg_trgm then indexes Chinese)
-    and given memory for a multi-GB database."""
-    from tests.support import pg
-
-    return pg.PgCluster(server_options=PG_TUNING).start()
-
-
 # --- report -----------------------------------------------------------------------------------------
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    memory = 0.0
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-        kib = next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal"))
-        memory = int(kib) / 1024 / 1024
-    except (OSError, StopIteration):
-        pass
-    return (f"{platform.machine()} {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}, "
-            f"SQLite {sqlite3.sqlite_version}")
 
 
 def report(outcome: Outcome, args: argparse.Namespace) -> None:
@@ -1017,22 +928,14 @@ def run_backend(backend: str, args: argparse.Namespace, wrk: str) -> Outcome:
     print(f"\n--- {backend} ---", flush=True)
     with tempfile.TemporaryDirectory(prefix="xinyong-bench-api-") as tmp:
         work = Path(tmp)
-        cluster = None
-        try:
-            if backend == "PostgreSQL":
-                cluster = pg_cluster()
-                from tests.support import pg
-
-                url = pg.create_database(cluster.admin_url, "bench")
-                with get_engine(Settings(database_url=url)).connect() as connection:
-                    version = connection.execute(text("SHOW server_version")).scalar()
-                print(f"  PostgreSQL {version}, cluster in {cluster.base_dir} (initdb --locale=C.UTF-8)", flush=True)
-            else:
-                path = Path(args.sqlite_path) if args.sqlite_path else work / "bench.db"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                url = f"sqlite:///{path.resolve()}"
+        sqlite_file = Path(args.sqlite_path) if args.sqlite_path else None
+        with bench_database(backend, work, sqlite_file, PG_TUNING) as url:
             settings = Settings(database_url=url, data_dir=work / "data", secret_key="bench", person_id_key="bench")
             use_settings(settings)
+            if backend == "PostgreSQL":
+                with get_engine(settings).connect() as connection:
+                    print(f"  PostgreSQL {connection.execute(text('SHOW server_version')).scalar()}", flush=True)
+            path = Path(url.removeprefix("sqlite:///"))
             counts = existing_counts(settings) if backend == "SQLite" and args.sqlite_path and path.exists() else (0, 0)
             if counts[0]:
                 migrate.upgrade(settings, "head")
@@ -1044,10 +947,6 @@ def run_backend(backend: str, args: argparse.Namespace, wrk: str) -> Outcome:
             outcome = Outcome(backend, stats)
             measure(settings, work, args, wrk, outcome)
             return outcome
-        finally:
-            dispose_engines()
-            if cluster is not None:
-                cluster.stop()
 
 
 def main() -> None:
@@ -1060,9 +959,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3, help="alternating app/baseline wrk runs; medians reported")
-    parser.add_argument("--quiet-load", type=float, default=1.0,
-                        help="before measuring, wait until the 1-minute load average is below this")
-    parser.add_argument("--quiet-wait", type=int, default=900, help="wait at most this many seconds for it")
+    quiet_arguments(parser, wait=900)
     parser.add_argument("--paths", type=int, default=200_000,
                         help="distinct subjects for the cold runs (more than a run gets through, and than the cache)")
     parser.add_argument("--hot-paths", type=int, default=1000, help="subjects the hot runs request again and again")
@@ -1077,7 +974,7 @@ def main() -> None:
     args = parser.parse_args()
     _check_pools()
     wrk = ensure_wrk()
-    backends = {"sqlite": ["SQLite"], "postgresql": ["PostgreSQL"], "both": ["SQLite", "PostgreSQL"]}[args.db]
+    backends = BACKENDS[args.db]
     print(f"machine: {machine()}")
     print(f"data: {args.subjects:,} subjects, {args.records:,} records; load: {connections_text(args)}", flush=True)
     outcomes = [run_backend(backend, args, wrk) for backend in backends]
