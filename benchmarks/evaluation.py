@@ -131,7 +131,7 @@ CODE_STRIDE = 7_919_111  # coprime with 31: subject n gets a distinct body for e
 # --- records -----------------------------------------------------------------------------------------
 ITEM_SHARES = {"ADM_LICENSE": 30.0, "ADM_PENALTY": 18.0, "COMMITMENT": 15.0, "SOCIAL_INSURANCE": 10.0,
                "CONTRACT": 8.0, "TAX_CREDIT": 8.0, "LIST_ABNORMAL": 5.0, "HONOUR": 3.0, "ADM_COERCION": 2.0,
-               "JUD_EXECUTION": 0.7, "LIST_SERIOUS": 0.3}
+               "JUD_EXECUTION": 0.7, "LIST_SERIOUS": 0.3, "COMMITMENT_BREACH": 1.2}
 ITEMS = tuple(ITEM_SHARES)
 
 
@@ -165,7 +165,8 @@ ITEM_SECTORS = {  # who sends an item's records (repeated: a larger share)
     "ADM_LICENSE": ("市场监管", "市场监管", "交通运输", "生态环境", "住建"), "LIST_ABNORMAL": ("市场监管",),
     "COMMITMENT": ("发展改革", "市场监管"), "CONTRACT": ("财政", "公共资源交易"), "TAX_CREDIT": ("税务",),
     "SOCIAL_INSURANCE": ("人力资源社会保障",), "HONOUR": ("发展改革", "市场监管", "税务"), "JUD_EXECUTION": ("法院",),
-    "LIST_SERIOUS": ("市场监管", "税务", "应急管理"), "ADM_COERCION": ("市场监管", "税务", "生态环境")}
+    "LIST_SERIOUS": ("市场监管", "税务", "应急管理"), "ADM_COERCION": ("市场监管", "税务", "生态环境"),
+    "COMMITMENT_BREACH": ("发展改革", "市场监管")}
 # The enumerated field each item varies (v), with weights; corrections re-draw it.
 CHOICES: dict[str, tuple[tuple[str, ...], tuple[float, ...]]] = {
     "ADM_PENALTY": (("罚款", "警告", "没收违法所得", "通报批评", "责令停产停业", "暂扣许可证件"), (60, 14, 10, 4, 6, 6)),
@@ -567,6 +568,10 @@ def _fields() -> dict[str, list[tuple[str, str, str, str | None]]]:
             ("CNBH", "'CN' || y || lpad(sn, 9, '0')", "s", None), ("CNLX", _pick([c[0] for c in COMMITMENTS], "r1"), "s", None),
             ("CNSX", _pick([c[1] for c in COMMITMENTS], "r1"), "s", None), ("CNRQ", "t", "s", None),
             ("LYZT", f"{_pool(CHOICES['COMMITMENT'][0])}[1 + v]", "s", None)],
+        "COMMITMENT_BREACH": [
+            ("CNBH", "'CNW' || y || lpad(sn, 9, '0')", "s", None), ("CNLX", _pick([c[0] for c in COMMITMENTS], "r1"), "s", None),
+            ("CNSX", _pick([c[1] for c in COMMITMENTS], "r1"), "s", None),
+            ("WLYQK", "'未按承诺期限和内容履行'", "s", None), ("RDRQ", "t", "s", None), ("RDJG", "dname", "s", None)],
         "CONTRACT": [
             ("HTBH", "'NJZC' || y || '-' || lpad(sn, 8, '0')", "s", None),
             ("HTMC", f"y || '年度' || {_pick(CONTRACTS, 'r1')} || '采购项目合同'", "s", None), ("HTJE", "a", "s", None),
@@ -863,7 +868,7 @@ BASELINE_SHAPE: dict[str, tuple[Any, ...]] = {
     "judgment_debtor": ("exists", "JUD_EXECUTION", None, (), ()), "serious_list": ("exists", "LIST_SERIOUS", None, (), ()),
     "abnormal": ("count", "LIST_ABNORMAL", None, (), ()),
     "commitments_kept": ("count", "COMMITMENT", None, (("LYZT", ("已履约",)),), ()),
-    "commitments_broken": ("count", "COMMITMENT", None, (("LYZT", ("未履约",)),), ()),
+    "commitments_broken": ("count", "COMMITMENT_BREACH", None, (), ()),
     "contract_breaches": ("count", "CONTRACT", None, (("LYQK", ("违约",)),), ()),
     "tax_grade_a": ("exists", "TAX_CREDIT", None, (("NSXYDJ", ("A",)),), ()),
     "tax_grade_d": ("exists", "TAX_CREDIT", None, (("NSXYDJ", ("D",)),), ()),
@@ -894,7 +899,7 @@ WITH facts AS (
         sum({commitments_kept_w})
             FILTER (WHERE item_code = 'COMMITMENT' AND v = '已履约' AND decision_date > {commitments_kept_since}) AS kept,
         sum({commitments_broken_w})
-            FILTER (WHERE item_code = 'COMMITMENT' AND v = '未履约' AND decision_date > {commitments_broken_since}) AS broken,
+            FILTER (WHERE item_code = 'COMMITMENT_BREACH' AND decision_date > {commitments_broken_since}) AS broken,
         sum({contract_breaches_w})
             FILTER (WHERE item_code = 'CONTRACT' AND v = '违约' AND decision_date > {contract_breaches_since}) AS breaches,
         count(*) FILTER (WHERE item_code = 'TAX_CREDIT' AND v = 'A' AND decision_date > {tax_grade_a_since}) AS tax_a,

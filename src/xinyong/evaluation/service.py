@@ -28,7 +28,7 @@ from xinyong.access import service as access
 from xinyong.actor import Actor
 from xinyong.audit import service as audit
 from xinyong.catalogue import service as catalogue
-from xinyong.db import RawJSON, bulk_insert, read_only, utcnow
+from xinyong.db import RawJSON, bulk_insert, in_values, read_only, utcnow
 from xinyong.errors import Forbidden, Invalid, NotFound
 from xinyong.evaluation import definition, engine, reference
 from xinyong.evaluation.models import EvaluationModel, EvaluationModelVersion, EvaluationResult, EvaluationRun
@@ -297,12 +297,9 @@ def current_grades(session: Session, code: str, subject_ids: Sequence[int]) -> t
     if latest is None:
         return None
     run_id, spec = latest
-    grades: dict[int, str] = {}
-    for start in range(0, len(subject_ids), 900):
-        chunk = list(subject_ids[start:start + 900])
-        grades.update(session.execute(select(EvaluationResult.subject_id, EvaluationResult.grade).where(
-            EvaluationResult.run_id == run_id, EvaluationResult.subject_id.in_(chunk))).all())
-    return run_id, spec["name"], grades
+    rows = session.execute(select(EvaluationResult.subject_id, EvaluationResult.grade).where(
+        EvaluationResult.run_id == run_id, in_values(session, EvaluationResult.subject_id, subject_ids)))
+    return run_id, spec["name"], {subject_id: grade for subject_id, grade in rows}
 
 
 def result(session: Session, run_id: int, subject_id: int) -> EvaluationResult | None:

@@ -24,7 +24,7 @@ from xinyong.audit import service as audit
 from xinyong.catalogue import service as catalogue
 from xinyong.catalogue.validation import FieldProblem, check_payload, decision_date_of
 from xinyong.config import get_settings
-from xinyong.db import allocate_ids, bulk_insert, utcnow
+from xinyong.db import allocate_ids, bulk_insert, in_values, utcnow
 from xinyong.disclosure import publication
 from xinyong.errors import Forbidden, Invalid, NotFound
 from xinyong.policy import service as policy
@@ -229,15 +229,14 @@ def in_window_dishonesty(session: Session, subject_ids: Sequence[int], severitie
                          items: Collection[str], at: datetime) -> list[tuple[int, int, str, str]]:
     """(record id, subject id, item, severity) of the subjects' current records of those severities
     (and items, if any given) inside their publication window at ``at``: the records still in effect."""
-    found: list[tuple[int, int, str, str]] = []
+    if not subject_ids:
+        return []
     condition = and_(Record.severity.in_(list(severities)), publicly_visible(at))
     if items:
         condition = and_(condition, Record.item_code.in_(list(items)))
-    for start in range(0, len(subject_ids), 900):
-        chunk = list(subject_ids[start:start + 900])
-        found.extend(session.execute(select(Record.id, Record.subject_id, Record.item_code, Record.severity)
-                                     .where(Record.subject_id.in_(chunk), condition)).all())
-    return found
+    query = select(Record.id, Record.subject_id, Record.item_code, Record.severity).where(
+        in_values(session, Record.subject_id, subject_ids), condition)
+    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
 
 
 def get(session: Session, record_id: int) -> Record:

@@ -31,7 +31,7 @@ from xinyong.actor import Actor
 from xinyong.audit import service as audit
 from xinyong.catalogue import service as catalogue
 from xinyong.config import get_settings
-from xinyong.db import allocate_ids, bulk_insert, insert_tuples, utcnow
+from xinyong.db import allocate_ids, bulk_insert, in_values, insert_tuples, utcnow
 from xinyong.errors import DomainError, Forbidden, Invalid, NotFound
 from xinyong.evaluation import service as evaluation
 from xinyong.ingest import readers
@@ -147,13 +147,12 @@ def _list_triggers(session: Session, subject_ids: Sequence[int], codes: set[str]
     types = {t.id: t for t in service.list_types(session) if t.code in codes}
     if not types:
         return
-    for start in range(0, len(subject_ids), 900):
-        rows = session.execute(select(ListEntry.id, ListEntry.subject_id, ListEntry.list_type_id, ListEntry.decision_number)
-                               .where(ListEntry.subject_id.in_(list(subject_ids[start:start + 900])),
-                                      ListEntry.list_type_id.in_(list(types)), service.in_force(at)))
-        for entry_id, subject_id, type_id, number in rows:
-            kind = types[type_id]
-            into[subject_id].append(rules.Trigger("list", entry_id, f"列入{kind.name}（{number}）", list_type=kind.code))
+    rows = session.execute(select(ListEntry.id, ListEntry.subject_id, ListEntry.list_type_id, ListEntry.decision_number)
+                           .where(in_values(session, ListEntry.subject_id, subject_ids),
+                                  ListEntry.list_type_id.in_(list(types)), service.in_force(at)))
+    for entry_id, subject_id, type_id, number in rows:
+        kind = types[type_id]
+        into[subject_id].append(rules.Trigger("list", entry_id, f"列入{kind.name}（{number}）", list_type=kind.code))
 
 
 def _record_triggers(session: Session, subject_ids: Sequence[int], measures: Sequence[rules.MeasureRule], at: datetime,
@@ -280,7 +279,7 @@ def views_of(check: JointCheck, outcomes: Sequence[Outcome], hit_ids: Sequence[i
 def _collector_paused(size: int) -> Iterator[None]:
     """A large batch allocates a few objects per subject, all freed by reference counting; the cyclic
     garbage collector would rescan them again and again (a third of the time at 100,000 subjects)."""
-    if size < 10_000 or not gc.isenabled():
+    if size < 2_000 or not gc.isenabled():
         yield
         return
     gc.disable()

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import unicodedata
 from datetime import date
+from functools import lru_cache
 
 from stdnum import numdb
 from stdnum.cn import ric
@@ -24,6 +25,11 @@ def normalise_id(raw: str) -> str:
     return ric.compact(unicodedata.normalize("NFKC", raw or "").replace(" ", "")).upper()
 
 
+@lru_cache(maxsize=8192)
+def _province_known(address_code: str) -> bool:
+    return bool(_regions.info(address_code)[0][1])
+
+
 def validate_citizen_id(raw: str) -> str:
     """Check a GB 11643 number: format, province, birth date, check digit.
 
@@ -35,7 +41,7 @@ def validate_citizen_id(raw: str) -> str:
         raise Invalid("PERSON_ID_LENGTH", f"居民身份证号码应为18位，实际为{len(number)}位", field="证件号码")
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise Invalid("PERSON_ID_FORMAT", "居民身份证号码前17位应为数字，第18位为数字或X", field="证件号码")
-    if not _regions.info(number[:6])[0][1]:
+    if not _province_known(number[:6]):
         raise Invalid("PERSON_ID_REGION", f"居民身份证号码地址码“{number[:6]}”不属于任何省级行政区", field="证件号码")
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))

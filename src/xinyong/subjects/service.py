@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.actor import Actor
 from xinyong.audit import service as audit
-from xinyong.db import allocate_ids, bulk_insert, utcnow
+from xinyong.db import allocate_ids, bulk_insert, in_values, utcnow
 from xinyong.errors import Invalid, NotFound
 from xinyong.policy import service as policy
 from xinyong.subjects import identity, pinyin, uscc
@@ -105,9 +105,9 @@ def lookup(session: Session, *, codes: Collection[str] = (), person_keys: Collec
     """Subjects by normalised 统一社会信用代码 and by person key, in batches (unknown ones are absent)."""
     columns = (Subject.id, Subject.kind, Subject.uscc, Subject.person_key, Subject.name, Subject.masked_id)
     found: list[Found] = []
-    for column, values in ((Subject.uscc, sorted(codes)), (Subject.person_key, sorted(person_keys))):
-        for chunk in _in_batches(values):
-            found.extend(Found(*row) for row in session.execute(select(*columns).where(column.in_(chunk))))
+    for column, values in ((Subject.uscc, codes), (Subject.person_key, person_keys)):
+        if values:
+            found.extend(Found(*row) for row in session.execute(select(*columns).where(in_values(session, column, values))))
     return found
 
 
