@@ -8,12 +8,11 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.support.sanctions import ADMIN, Cast, build_cast, company, count, penalty
+from tests.support.sanctions import ADMIN, Cast, build_cast, company, count, penalty, refused
 from tests.support.world import World
 from xinyong import clock
 from xinyong.actor import Actor
 from xinyong.disclosure import service as disclosure
-from xinyong.errors import DomainError
 from xinyong.records import service as records
 from xinyong.repair import service
 from xinyong.repair.models import Objection
@@ -31,12 +30,6 @@ def cast(world: World, sanctioned: Session) -> Cast:
 def owner(subject_id: int) -> Actor:
     return Actor(user_id=None, username="企业经办人", role="subject_user", subject_id=subject_id)
 
-
-def refused(code: str, call: object, *args: object, **kwargs: object) -> DomainError:
-    with pytest.raises(DomainError) as caught:
-        call(*args, **kwargs)  # type: ignore[operator]
-    assert caught.value.code == code, caught.value
-    return caught.value
 
 
 def marked(session: Session, code: str) -> dict[int, bool]:

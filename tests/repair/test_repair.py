@@ -19,6 +19,7 @@ from tests.support.sanctions import (
     judgment_debtor,
     penalty,
     person_ref,
+    refused,
 )
 from tests.support.world import World
 from xinyong import clock
@@ -59,12 +60,6 @@ def materials() -> list[MaterialIn]:
 def subject_actor(cast: Cast, subject_id: int) -> Actor:
     return Actor(user_id=None, username="企业经办人", role="subject_user", subject_id=subject_id)
 
-
-def refused(code: str, call: object, *args: object, **kwargs: object) -> DomainError:
-    with pytest.raises(DomainError) as caught:
-        call(*args, **kwargs)  # type: ignore[operator]
-    assert caught.value.code == code, caught.value
-    return caught.value
 
 
 def apply_for(session: Session, cast: Cast, record_id: int, subject_id: int) -> RepairApplication:

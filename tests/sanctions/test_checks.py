@@ -25,6 +25,7 @@ from tests.support.sanctions import (
     masked,
     penalty,
     person_ref,
+    refused,
     serious,
 )
 from tests.support.world import World
@@ -54,12 +55,6 @@ def applied(session: Session, check: JointCheck, position: int = 1) -> dict[str,
 def check_one(session: Session, cast: Cast, matter: str, code: str) -> JointCheck:
     return checks.check_codes(session, cast.applier, matter, [code], channel="single")
 
-
-def refused(code: str, call: object, *args: object, **kwargs: object) -> DomainError:
-    with pytest.raises(DomainError) as caught:
-        call(*args, **kwargs)  # type: ignore[operator]
-    assert caught.value.code == code, caught.value
-    return caught.value
 
 
 # --- exactly the measures that apply ---------------------------------------------------------------------

@@ -20,6 +20,7 @@ from tests.support.sanctions import (
     judgment_debtor,
     masked,
     person_ref,
+    refused,
     serious,
 )
 from tests.support.world import World
@@ -27,7 +28,6 @@ from xinyong import clock
 from xinyong.audit import service as audit
 from xinyong.config import Settings
 from xinyong.db import session_factory
-from xinyong.errors import DomainError
 from xinyong.ingest import service as ingest
 from xinyong.records import service as records
 from xinyong.sanctions import service
@@ -40,12 +40,6 @@ from xinyong.subjects import uscc
 def cast(world: World, sanctioned: Session) -> Cast:
     return build_cast(sanctioned, world)
 
-
-def refused(code: str, call: object, *args: object, **kwargs: object) -> DomainError:
-    with pytest.raises(DomainError) as caught:
-        call(*args, **kwargs)  # type: ignore[operator]
-    assert caught.value.code == code, caught.value
-    return caught.value
 
 
 def in_force(session: Session, code: str, subject_id: int | None = None) -> list[ListEntry]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
@@ -16,6 +17,7 @@ from xinyong import clock
 from xinyong.access import service as access
 from xinyong.access.models import Department, User
 from xinyong.actor import Actor
+from xinyong.errors import DomainError
 from xinyong.evaluation import service as evaluation
 from xinyong.evaluation.models import EvaluationResult, EvaluationRun
 from xinyong.records import service as records
@@ -145,3 +147,11 @@ def person_ref(index: int, name: str = "张三") -> SubjectRef:
 
 def masked(index: int) -> str:
     return identity.mask_id(citizen_id(index))
+
+
+def refused(code: str, call: Any, *args: Any, **kwargs: Any) -> DomainError:
+    """Call ``call`` expecting a refusal with ``code``; return the error for more checks."""
+    with pytest.raises(DomainError) as caught:
+        call(*args, **kwargs)
+    assert caught.value.code == code, caught.value
+    return caught.value
