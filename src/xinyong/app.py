@@ -151,6 +151,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from xinyong.quality.routes import router as quality_router
     from xinyong.records.routes import router as records_router
     from xinyong.repair.routes import router as repair_router
+    from xinyong.reports.routes import public_api as reports_public_api
+    from xinyong.reports.routes import router as reports_router
     from xinyong.sanctions.routes import public_api as sanctions_public_api
     from xinyong.sanctions.routes import router as sanctions_router
     from xinyong.subjects.routes import router as subjects_router
@@ -159,6 +161,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (web_router, disclosure_pages, disclosure_api, access_pages, access_api, catalogue_router, subjects_router, records_router,
                    ingest_router, quality_router, evaluation_router, supervision_router, sanctions_router,
                    sanctions_public_api, feed_router, policy_router, calendar_router, audit_router, notifications_router,
-                   commitments_router, repair_router):
+                   commitments_router, repair_router, reports_public_api, reports_router):
         app.include_router(router)
     return app

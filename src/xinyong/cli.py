@@ -18,6 +18,7 @@ from xinyong.db import session_factory, session_scope
 from xinyong.evaluation.cli import evaluation_app
 from xinyong.feed.cli import feed_app
 from xinyong.notifications.cli import notify_app
+from xinyong.reports.cli import reports_app
 
 app = typer.Typer(help="Xinyong 公共信用信息平台命令行", no_args_is_help=True)
 db_app = typer.Typer(help="数据库迁移", no_args_is_help=True)
@@ -31,6 +32,7 @@ app.add_typer(subjects_app, name="subjects")
 app.add_typer(feed_app, name="feed")
 app.add_typer(evaluation_app, name="evaluation")
 app.add_typer(notify_app, name="notify")
+app.add_typer(reports_app, name="reports")
 console = Console()
 
 

@@ -290,5 +290,6 @@ def import_all_models() -> None:
     from xinyong.policy import models as _policy  # noqa: F401
     from xinyong.records import models as _records  # noqa: F401
     from xinyong.repair import models as _repair  # noqa: F401
+    from xinyong.reports import models as _reports  # noqa: F401
     from xinyong.sanctions import models as _sanctions  # noqa: F401
     from xinyong.subjects import models as _subjects  # noqa: F401

@@ -36,7 +36,7 @@ def _fill(path: str, world: World) -> str:
               "token_id": 1, "key": "publication_periods", "year": 2027, "batch_id": 1, "item": "ADM_PENALTY",
               "kind": "csv", "run_id": 1, "draw_id": 1, "model_code": "PUBLIC_CREDIT_ORG", "check_id": 1, "entry_id": 1,
               "notice_id": 1, "commitment_id": 1, "application_id": 1, "objection_id": 1, "material_id": 1,
-              "action": "accept"}
+              "action": "accept", "number": "XYBG0000", "key_id": "0123456789abcdef"}
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)

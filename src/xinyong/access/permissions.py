@@ -68,6 +68,8 @@ class P(StrEnum):
     REPAIR_READ = "repair:read"  # read repair applications, objections and their materials (the service checks whose)
     REPAIR_CASES = "repair:cases"  # the staff pages of repair applications and objections (read-only for the auditor)
     REPAIR_HANDLE = "repair:handle"  # 受理 (authority), decide repairs and answer objections (the department concerned)
+    REPORTS_OWN = "reports:own"  # a subject requests and downloads its own credit reports
+    REPORTS_MANAGE = "reports:manage"  # the register of reports, revocation, signing keys, recognised platforms
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
@@ -77,7 +79,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
                                      P.SUPERVISION_EDIT, P.SUPERVISION_DRAW, P.SUPERVISION_READ,
                                      P.SANCTIONS_READ, P.SANCTIONS_CONFIGURE, P.SANCTIONS_LISTS, P.SANCTIONS_CHECK,
                                      P.SANCTIONS_OVERSIGHT, P.COMMITMENTS_MANAGE, P.REPAIR_READ, P.REPAIR_CASES,
-                                     P.REPAIR_HANDLE}),
+                                     P.REPAIR_HANDLE, P.REPORTS_MANAGE}),
     Role.DEPARTMENT_SUBMITTER: frozenset({P.SUBJECTS_READ, P.SUBJECTS_REGISTER, P.RECORDS_SUBMIT,
                                           P.RECORDS_READ_SHARED, P.INGEST_READ, P.EVALUATION_MODELS,
                                           P.EVALUATION_READ, P.SUPERVISION_DRAW, P.SUPERVISION_READ,
@@ -87,7 +89,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
                                          P.SUPERVISION_READ, P.SANCTIONS_READ, P.SANCTIONS_CHECK,
                                          P.COMMITMENTS_MANAGE}),
     Role.SUBJECT_USER: frozenset({P.RECORDS_READ_OWN, P.EVALUATION_READ_OWN, P.COMMITMENTS_MAKE, P.REPAIR_APPLY,
-                                  P.REPAIR_READ}),
+                                  P.REPAIR_READ, P.REPORTS_OWN}),
     Role.AUTHORISED_INSTITUTION: frozenset({P.INSTITUTION_PORTAL}),
     Role.AUDITOR: frozenset({P.AUDIT_READ, P.REPAIR_READ, P.REPAIR_CASES}),
     Role.PEER_PLATFORM: frozenset({P.FEED_READ}),

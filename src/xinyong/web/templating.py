@@ -17,7 +17,7 @@ from xinyong.subjects.kinds import kind_label
 
 _ROOT = Path(__file__).resolve().parent.parent
 CONTEXTS = ["web", "access", "audit", "catalogue", "commitments", "disclosure", "evaluation", "ingest", "notifications",
-            "policy", "records", "repair", "sanctions", "subjects"]
+            "policy", "records", "repair", "reports", "sanctions", "subjects"]
 
 
 def _datetime(value: datetime | None) -> str:
@@ -40,6 +40,7 @@ NAVIGATION: list[tuple[str, str, P]] = [
     ("行政处罚", "/publicity/penalties", P.PUBLIC),
     ("信用目录", "/catalogue", P.PUBLIC),
     ("奖惩措施", "/measures", P.PUBLIC),
+    ("报告核验", "/verify", P.PUBLIC),
     ("主体库", "/subjects", P.SUBJECTS_READ),
     ("赋码冲突", "/subjects/conflicts", P.SUBJECTS_CONFLICTS),
     ("信息归集", "/ingest", P.INGEST_READ),
@@ -53,12 +54,14 @@ NAVIGATION: list[tuple[str, str, P]] = [
     ("信用承诺", "/commitments", P.COMMITMENTS_MANAGE),
     ("信用修复", "/repairs", P.REPAIR_CASES),
     ("异议处理", "/objections", P.REPAIR_CASES),
+    ("信用报告", "/reports", P.REPORTS_MANAGE),
     ("待办事项", "/me/todo", P.SIGNED_IN),
     ("我的信用", "/me/credit", P.RECORDS_READ_OWN),
     ("我的评价", "/me/evaluation", P.EVALUATION_READ_OWN),
     ("我的承诺", "/me/commitments", P.COMMITMENTS_MAKE),
     ("我的修复申请", "/me/repairs", P.REPAIR_APPLY),
     ("我的异议", "/me/objections", P.REPAIR_APPLY),
+    ("我的报告", "/me/reports", P.REPORTS_OWN),
     ("机构服务", "/institution", P.INSTITUTION_PORTAL),
     ("用户管理", "/admin/users", P.USERS_MANAGE),
     ("政策参数", "/admin/policy", P.POLICY_EDIT),
