@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from xinyong import clock
@@ -141,6 +141,8 @@ def trust_map(session: Session) -> dict[str, signing.TrustedCertificate]:
 # --- issuing -------------------------------------------------------------------------------------------
 
 def _number(session: Session) -> str:
+    if session.get_bind().dialect.name == "postgresql":  # one numberer at a time (SQLite's write lock does this)
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('credit_report_number'))"))
     prefix = f"XYBG{get_settings().jurisdiction_code}{clock.today().year}"
     count = session.scalar(select(func.count()).select_from(CreditReport).where(CreditReport.number.like(f"{prefix}%"))) or 0
     return f"{prefix}{count + 1:06d}"
@@ -185,16 +187,18 @@ def _store(session: Session, actor: Actor, subject_id: int, kind: str, document:
     folder = get_settings().data_dir / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     number = document.number  # type: ignore[attr-defined]
-    (folder / f"{number}.pdf").write_bytes(signed)
+    digest = hashlib.sha256(signed).hexdigest()
+    stored_as = f"reports/{number}-{digest[:16]}.pdf"  # a name no other report can take
     fields, period_from, period_to = special
     report = CreditReport(number=number, subject_id=subject_id, kind=kind, fields=list(fields or []),
                           period_from=period_from, period_to=period_to, data_as_of=document.data_as_of,  # type: ignore[attr-defined]
                           issued_at=utcnow(), requested_by=actor.username, user_id=actor.user_id,
-                          institution_id=actor.institution_id, key_id=key.key_id,
-                          sha256=hashlib.sha256(signed).hexdigest(), size=len(signed),
-                          stored_as=f"reports/{number}.pdf", revoked_at=None)
+                          institution_id=actor.institution_id, key_id=key.key_id, sha256=digest, size=len(signed),
+                          stored_as=stored_as, revoked_at=None)
     session.add(report)
-    session.flush()
+    session.flush()  # a clashing number fails here, before any file is written
+    with (get_settings().data_dir / stored_as).open("xb") as handle:
+        handle.write(signed)
     audit.append(session, actor, "reports.issue", object_type="credit_report", object_id=number, subject_id=subject_id,
                  detail={"kind": kind, "fields": report.fields, "sha256": report.sha256, "key": key.key_id})
     return report
