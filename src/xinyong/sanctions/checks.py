@@ -391,8 +391,8 @@ class SubjectView:
 
 def latest_feedback(session: Session, hit_ids: Sequence[int]) -> dict[int, CheckFeedback]:
     newest: dict[int, CheckFeedback] = {}
-    for start in range(0, len(hit_ids), 900):
-        for fb in session.scalars(select(CheckFeedback).where(CheckFeedback.hit_id.in_(hit_ids[start:start + 900]))
+    if hit_ids:
+        for fb in session.scalars(select(CheckFeedback).where(in_values(session, CheckFeedback.hit_id, hit_ids))
                                   .order_by(CheckFeedback.id)):
             newest[fb.hit_id] = fb
     return newest
