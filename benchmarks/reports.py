@@ -11,19 +11,15 @@
    evaluation model, lists, joint checks, commitments, repairs).
 2. typical subjects: organisations with a 统一社会信用代码 and 2–12 records (the middle of the demo's
    distribution), drawn at random (fixed seed); the number of records each has is printed.
-3. issuing (timed): ``reports.service.issue(session, authority, code)`` — general report: content from the
-   database, PDF laid out by WeasyPrint, PAdES signature, file written, row and audit entry, committed — one
-   unit of work per report, as the web route does. Workers are processes started with ``multiprocessing``
+3. issuing (timed): ``reports.service.issue(session, authority, code, read_only_factory=…)`` exactly as the web
+   route calls it — general report: number and key committed in a short write transaction, content read in a
+   read-only one, PDF laid out by WeasyPrint and PAdES-signed in none, then file, register row and audit entry in
+   a last short write transaction. Workers are processes started with ``multiprocessing``
    (spawn), each with its own engine and session; each issues two reports to warm up (fonts, stylesheet,
    imports), then all start together at a barrier. Measured with one worker and with ``--processes`` (2).
    The single worker also times the phases from outside (``content.general_document``, ``render.render_pdf``,
    ``signing.sign``, ``service._store``; "other" is number, subject look-up, key and commit).
-   A worker that loses a race for a report number (unique violation; PostgreSQL only — SQLite serialises
-   writers) retries, and the retries are counted.
-4. unlocked pipeline (timed): the same content (read-only transaction), layout and signature in
-   ``--processes`` workers with nothing stored — what issuing could reach if it locked only to number and
-   store (on SQLite ``issue`` holds the write lock from its first query to the commit).
-5. verification (timed): every issued PDF through ``service.verify_file`` (signature against the trusted
+4. verification (timed): every issued PDF through ``service.verify_file`` (signature against the trusted
    certificates + register look-up, as the public page and API do) and through ``signing.verify`` alone
    (offline, what ``xinyong reports verify`` does), one process; and every register row against the file
    stored for it (a file another worker overwrote shows up as a mismatch).
@@ -40,7 +36,6 @@ import statistics
 import sys
 import tempfile
 import time
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +52,6 @@ from benchmarks._common import (  # noqa: E402
     wait_for_quiet,
 )
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.exc import IntegrityError  # noqa: E402
 
 from xinyong.actor import Actor  # noqa: E402
 from xinyong.config import Settings, use_settings  # noqa: E402
@@ -123,43 +117,17 @@ def typical_subjects(url: str, data_dir: Path, count: int, seed: int) -> list[tu
 
 # --- issuing (in worker processes) ---------------------------------------------------------------------------
 
-def _issue_one(factory: Any, code: str) -> int:
-    """One report in its own unit of work; returns how many times it had to retry a lost number race."""
+def _issue_one(factory: Any, readers: Any, code: str) -> None:
+    """One report, as the web route issues it (write lock only to number and to store)."""
     from xinyong.db import unit_of_work
     from xinyong.reports import service
 
-    for attempt in range(20):
-        try:
-            with unit_of_work(factory) as session:
-                service.issue(session, ADMIN, code)
-            return attempt
-        except IntegrityError:
-            continue
-    raise RuntimeError(f"report for {code}: the number race was lost 20 times")
-
-
-def _pipeline_one(factory: Any, code: str, number: str) -> int:
-    """Content (read-only transaction), layout and signature of one report, nothing stored: the work that
-    needs no lock, i.e. what N processes could do in parallel if issuing took its locks only to store."""
-    from xinyong import clock
-    from xinyong.db import unit_of_work
-    from xinyong.reports import content, render, service, signing
-    from xinyong.subjects import service as subjects
-
     with unit_of_work(factory) as session:
-        subject = subjects.by_code_or_fail(session, code)
-        now = clock.now()
-        document = content.general_document(session, subject.id, number=number, issued_at=now, as_of=now,
-                                            platform_name="公共信用信息平台", verify_url=service.verify_url(number))
-        pair = service._pair(service.active_key(session))
-    signing.sign(render.render_pdf(document), pair, number=number, location="南京市")
-    return 0
+        service.issue(session, ADMIN, code, read_only_factory=readers)
 
 
-def worker(url: str, data_dir: str, codes: list[str], barrier: Any, results: Any, timed: bool,
-           mode: str = "issue") -> None:
-    """Issue reports for ``codes`` after the barrier (``mode`` "pipeline": build, lay out and sign them only);
-    put (started, ended, retries, phases, rss) on ``results``."""
+def worker(url: str, data_dir: str, codes: list[str], barrier: Any, results: Any, timed: bool) -> None:
+    """Issue reports for ``codes`` after the barrier; put (started, ended, phases, rss) on ``results``."""
     from xinyong import clock
     from xinyong.db import read_only, session_factory
     from xinyong.reports import content, render, service, signing
@@ -168,17 +136,10 @@ def worker(url: str, data_dir: str, codes: list[str], barrier: Any, results: Any
     settings = settings_for(url, Path(data_dir))
     use_settings(settings)
     factory = session_factory(settings)
-    if mode == "pipeline":
-        reader = read_only(factory)
-
-        def one(code: str) -> int:
-            return _pipeline_one(reader, code, f"XYBGPIPE{zlib.crc32(code.encode()):010d}")
-    else:
-        def one(code: str) -> int:
-            return _issue_one(factory, code)
+    readers = read_only(factory)
     phases: dict[str, float] = {}
     for code in codes[:WARM_UP]:
-        one(code)
+        _issue_one(factory, readers, code)
     if timed:
         stamp = phase_timer(phases)
         content.general_document = stamp("content", content.general_document)  # type: ignore[method-assign]
@@ -187,19 +148,19 @@ def worker(url: str, data_dir: str, codes: list[str], barrier: Any, results: Any
         service._store = stamp("store", service._store)  # type: ignore[attr-defined]
     barrier.wait()
     started = time.perf_counter()
-    retries = sum(one(code) for code in codes[WARM_UP:])
+    for code in codes[WARM_UP:]:
+        _issue_one(factory, readers, code)
     ended = time.perf_counter()
-    results.put({"started": started, "ended": ended, "reports": len(codes) - WARM_UP, "retries": retries,
-                 "phases": phases, "rss_mb": peak_rss_mb()})
+    results.put({"started": started, "ended": ended, "reports": len(codes) - WARM_UP, "phases": phases,
+                 "rss_mb": peak_rss_mb()})
 
 
-def issue_with(processes: int, url: str, data_dir: Path, codes: list[str], mode: str = "issue") -> dict[str, Any]:
+def issue_with(processes: int, url: str, data_dir: Path, codes: list[str]) -> dict[str, Any]:
     """``processes`` workers share ``codes`` (each also warms up on two of its own); timed from the barrier."""
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(processes), context.Queue()
     shares = [codes[i::processes] for i in range(processes)]
-    workers = [context.Process(target=worker, args=(url, str(data_dir), share, barrier, results,
-                                                        processes == 1 and mode == "issue", mode))
+    workers = [context.Process(target=worker, args=(url, str(data_dir), share, barrier, results, processes == 1))
                for share in shares]
     for process in workers:
         process.start()
@@ -212,8 +173,7 @@ def issue_with(processes: int, url: str, data_dir: Path, codes: list[str], mode:
     wall = max(o["ended"] for o in outcomes) - min(o["started"] for o in outcomes)
     issued = sum(o["reports"] for o in outcomes)
     return {"processes": processes, "reports": issued, "seconds": wall, "per_second": issued / wall,
-            "retries": sum(o["retries"] for o in outcomes), "phases": outcomes[0]["phases"],
-            "rss_mb": max(o["rss_mb"] for o in outcomes)}
+            "phases": outcomes[0]["phases"], "rss_mb": max(o["rss_mb"] for o in outcomes)}
 
 
 # --- verification ------------------------------------------------------------------------------------------------
@@ -296,13 +256,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> None:
             wait_for_quiet(args.quiet_load, args.quiet_wait)
             parallel = issue_with(args.processes, url, data_dir, parallel_codes)
             print(f"  issue, {args.processes} processes: {parallel['reports']} reports in {parallel['seconds']:.2f} s = "
-                  f"**{parallel['per_second']:.1f} reports/s** (number races retried: {parallel['retries']}; "
-                  f"peak RSS per process {parallel['rss_mb']:.0f} MB)", flush=True)
-            wait_for_quiet(args.quiet_load, args.quiet_wait)
-            pipeline = issue_with(args.processes, url, data_dir, parallel_codes, mode="pipeline")
-            print(f"  content + layout + signature only (read-only transaction, nothing stored), {args.processes} "
-                  f"processes: {pipeline['per_second']:.1f} reports/s — what issuing could reach if it locked only "
-                  f"to number and store", flush=True)
+                  f"**{parallel['per_second']:.1f} reports/s** (peak RSS per process {parallel['rss_mb']:.0f} MB)",
+                  flush=True)
             checked = verification(url, data_dir)
             print(f"  verify: {checked['files']} reports (median {checked['median_kb']:.0f} KB, "
                   f"max {checked['max_kb']:.0f} KB): service.verify_file {checked['service_per_second']:.0f}/s, "

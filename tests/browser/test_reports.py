@@ -13,6 +13,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from tests.browser import assert_accessible, unlabelled_controls
 from tests.browser.conftest import LiveServer
 from tests.browser.test_sanctions import checked, log_in  # noqa: F401  (checked: a fixture)
+from tests.reports.test_render import Pdf
 
 COMPANY = "南京示范科技有限公司"
 
@@ -63,10 +64,17 @@ def test_a_company_downloads_its_report_and_a_visitor_verifies_it(
     visitor.get_by_role("button", name="核验", exact=True).click()
     expect(visitor.get_by_role("heading", name=re.compile("核验结果"))).to_contain_text("已被篡改")
 
-    visitor.get_by_label("报告编号", exact=True).fill(number.group(0))  # what scanning the QR code does
+    visitor.get_by_label("报告编号", exact=True).fill(number.group(0))  # a number alone names nobody
     visitor.get_by_role("button", name="查询").click()
-    expect(visitor).to_have_url(re.compile(rf"/verify\?number={number.group(0)}$"))
+    expect(visitor.get_by_role("heading", name=re.compile("核验结果"))).to_contain_text("本平台出具过该编号的报告")
+    expect(visitor.locator("#result")).not_to_contain_text(COMPANY)
+    code = re.search(r"核验码\s*([A-Z2-9]{8})", Pdf(report.read_bytes()).text)
+    assert code is not None
+    visitor.get_by_label("核验码", exact=True).fill(code.group(1))  # what scanning the QR code does
+    visitor.get_by_role("button", name="查询").click()
+    expect(visitor).to_have_url(re.compile(rf"/verify\?number={number.group(0)}&code={code.group(1)}$"))
     expect(visitor.get_by_role("heading", name=re.compile("核验结果"))).to_contain_text("真实有效")
+    expect(visitor.locator("#result")).to_contain_text(COMPANY)
     accessible(visitor)
 
 

@@ -8,6 +8,7 @@ market regulation) with the evaluation models and the sanctions configuration se
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -138,7 +139,8 @@ def test_a_subject_requests_a_general_report_downloads_it_and_anyone_verifies_it
     assert (report["kind"], report["subject_name"], report["subject_code"], report["status"]) == (
         "general", COMPANY, SUBJECT_CODE, "valid")
     assert report["download_url"] == f"/api/v1/me/reports/{report['number']}/pdf"
-    assert report["verify_url"].endswith(f"/verify?number={report['number']}")
+    code = report["verify_url"].rsplit("&code=", 1)[1]
+    assert report["verify_url"].endswith(f"/verify?number={report['number']}&code={code}") and len(code) == 8
     pdf = download(subject, report["download_url"])
     assert pdf.startswith(b"%PDF") and len(pdf) == report["size"]
 
@@ -149,12 +151,15 @@ def test_a_subject_requests_a_general_report_downloads_it_and_anyone_verifies_it
     page = verify_page(public, pdf, "公共信用信息报告.pdf")
     assert "真实有效" in page and COMPANY in page and report["number"] in page and "公共信用信息报告.pdf" in page
 
-    by_number = public.get(f"/api/v1/public/reports/{report['number']}")
+    by_number = public.get(f"/api/v1/public/reports/{report['number']}?code={code}")
     assert by_number.status_code == 200 and by_number.json()["status"] == "genuine"
-    assert public.get(f"/api/v1/public/reports/{report['number']}",
+    assert public.get(f"/api/v1/public/reports/{report['number']}?code={code}",
                       headers={"If-None-Match": by_number.headers["etag"]}).status_code == 304
-    qr = public.get(f"/verify?number={report['number']}")  # what the QR code opens
+    qr = public.get(report["verify_url"].removeprefix(get_settings().site_url.rstrip("/")))  # what the QR code opens
     assert qr.status_code == 200 and "真实有效" in qr.text and COMPANY in qr.text
+    bare = public.get(f"/verify?number={report['number']}")  # someone walking the numbers learns no names
+    assert bare.status_code == 200 and "本平台出具过该编号的报告" in bare.text and COMPANY not in bare.text
+    assert public.get(f"/api/v1/public/reports/{report['number']}").json()["subject_code"] == ""
     unknown = public.get("/verify?number=XYBG0000")
     assert "无法确认" in unknown.text and "没有出具过" in unknown.text
 
@@ -410,6 +415,29 @@ def test_a_subject_asking_for_another_subjects_report_is_refused_and_audited(
     assert theirs not in subject.get("/me/reports").text
     assert subject.get("/reports").status_code == 403  # the register is the authority's
     assert client_for("authorised_institution").post("/api/v1/me/reports", json={"kind": "general"}).status_code == 403
+
+
+def test_downloads_are_audited(client_for: Clients, stage: Session) -> None:
+    subject = client_for("subject_user")
+    report = request_report(subject)
+    download(subject, report["download_url"])
+    download(client_for("authority_admin"), f"/api/v1/reports/{report['number']}/pdf")
+    assert audited(stage, "reports.download") == 2
+
+
+def test_without_a_cjk_font_issuing_answers_503_and_takes_nothing(
+        client_for: Clients, stage: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xinyong.reports import render
+
+    def no_font() -> str:
+        raise render.ReportFontMissing()
+
+    monkeypatch.setattr(render, "_local", threading.local())  # no renderer built yet in any thread
+    monkeypatch.setattr(render, "cjk_font_file", no_font)
+    answer = client_for("subject_user").post("/api/v1/me/reports", json={"kind": "general"})
+    assert answer.status_code == 503 and answer.json()["error"]["code"] == "REPORT_FONT_MISSING"
+    assert "中文字体" in answer.json()["error"]["message"]
+    assert reports_stored(stage) == 0
 
 
 def test_certificates_endpoint_without_any_key_yet(client_for: Clients, stage: Session) -> None:

@@ -3,10 +3,11 @@ reflected, and another platform's reports verify once its certificate is recogni
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import pytest
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from weasyprint import HTML
 
 from tests.support.sanctions import refused
@@ -14,6 +15,7 @@ from tests.support.world import SUBJECT_CODE, World
 from xinyong import clock
 from xinyong.actor import Actor
 from xinyong.audit import service as audit
+from xinyong.db import unit_of_work
 from xinyong.reports import service, signing
 
 ADMIN = Actor(user_id=None, username="admin", role="authority_admin")
@@ -36,9 +38,44 @@ def test_a_report_is_signed_stored_and_verifies_from_the_file_and_the_register(i
     assert number.startswith("XYBG3201002026")
     result = service.verify_file(session, pdf)
     assert (result.status, result.number, result.subject_code, result.kind) == ("genuine", number, SUBJECT_CODE, "general")
-    assert service.verify_number(session, number).status == "genuine"
+    code = service.get_report(session, number).check_code
+    assert code and len(code) == 8 and code in _text_of(pdf)  # printed on the report
+    with_code = service.verify_number(session, number, code.lower())
+    assert (with_code.status, with_code.subject_code) == ("genuine", SUBJECT_CODE)
     assert service.verify_number(session, "XYBG000").status == "unknown"
-    assert [e.action for e in audit.recent(session, limit=1)] == ["reports.issue"]
+    assert [e.action for e in audit.recent(session, limit=2)] == ["reports.download", "reports.issue"]
+
+
+def test_numbers_are_reserved_once_each_by_concurrent_issuers(sanctioned: Session) -> None:
+    sanctioned.commit()  # SQLite: leave the write lock to the threads
+    factory = sessionmaker(bind=sanctioned.get_bind(), expire_on_commit=False)
+
+    def reserve(_: int) -> str:
+        with unit_of_work(factory) as session:
+            return service.reserve_number(session)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        numbers = list(pool.map(reserve, range(40)))
+    serials = sorted(int(n[-6:]) for n in numbers)
+    assert serials == list(range(1, 41))
+
+
+def test_a_number_without_its_check_code_does_not_say_whom_the_report_is_about(
+        issued: tuple[Session, bytes, str]) -> None:
+    session, _pdf, number = issued
+    bare = service.verify_number(session, number)
+    assert (bare.status, bare.subject_name, bare.subject_code, bare.issued_at) == ("issued", "", "", None)
+    wrong = service.verify_number(session, number, "ABCDEFGH")
+    assert (wrong.status, wrong.subject_name) == ("unknown", "") and "核验码不符" in wrong.detail
+    service.revoke_report(session, ADMIN, number, "据以出具的处罚信息已更正")
+    assert (service.verify_number(session, number).status, service.verify_number(session, number).subject_name) == (
+        "revoked", "")
+
+
+def _text_of(pdf: bytes) -> str:
+    from tests.reports.test_render import Pdf
+
+    return Pdf(pdf).text
 
 
 def test_altered_revoked_and_unknown(issued: tuple[Session, bytes, str]) -> None:
@@ -52,7 +89,7 @@ def test_altered_revoked_and_unknown(issued: tuple[Session, bytes, str]) -> None
     service.revoke_report(session, ADMIN, number, "据以出具的处罚信息已更正")
     result = service.verify_file(session, pdf)
     assert result.status == "revoked" and "已更正" in result.detail
-    assert service.verify_number(session, number).status == "revoked"
+    assert service.verify_number(session, number, service.get_report(session, number).check_code or "").status == "revoked"
 
 
 def test_rotation_keeps_old_reports_and_revocation_ends_them(issued: tuple[Session, bytes, str], world: World) -> None:

@@ -317,6 +317,16 @@ def _check_period(period_from: date, period_to: date, as_of: datetime) -> None:
                       field="period_to")
 
 
+def check_request(session: Session, subject_id: int, kind: str, fields: list[str], period_from: date | None,
+                  period_to: date | None, as_of: datetime) -> None:
+    """Refuse what no report can be made of, before a report number is taken for it."""
+    _organisation(session, subject_id)
+    if kind == "special":
+        assert period_from is not None and period_to is not None
+        _chosen_fields(session, fields)
+        _check_period(period_from, period_to, as_of)
+
+
 @dataclass(frozen=True)
 class _Violation:
     decided: date

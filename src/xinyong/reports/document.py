@@ -35,4 +35,5 @@ class ReportDocument:
     period: tuple[date, date] | None = None  # special reports: the period checked
     fields: list[str] = field(default_factory=list)  # special reports: the fields (领域) checked
     verify_url: str = ""  # printed and in the QR code
+    check_code: str = ""  # 核验码: printed and in the verify URL; the register shows who the report is about only with it
     notes: list[str] = field(default_factory=list)  # 说明

@@ -62,7 +62,19 @@ class CreditReport(Base):
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"))  # a bank asking with authorisation
     key_id: Mapped[str] = mapped_column(String(16))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    check_code: Mapped[str | None] = mapped_column(String(12))  # 核验码 printed on the report (none before 0017)
     size: Mapped[int]
     stored_as: Mapped[str] = mapped_column(String(300))  # path under the data directory
     revoked_at: Mapped[datetime | None]
     revocation_reason: Mapped[str] = mapped_column(String(500), default="")
+
+
+class ReportNumberCounter(Base):
+    """The last report number given out per prefix (XYBG + 行政区划代码 + year). A number is reserved in
+    a short transaction of its own, so issuers never wait for one another's layout and signature;
+    a number reserved for a report that then failed is skipped, never reused."""
+
+    __tablename__ = "report_number_counters"
+
+    prefix: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last: Mapped[int]

@@ -53,6 +53,7 @@ FLASHES = {"issued": "信用报告已出具并签章，可下载PDF", "revoked":
            "key_revoked": "签章证书已吊销：该证书签署的全部报告核验时显示“已作废”",
            "recognised": "已互认该平台的签章证书：其出具的报告在本平台核验为真实有效"}
 NUMBER = PathParam(pattern=r"^[A-Za-z0-9]{1,32}$", description="报告编号，如 XYBG3201002026000001")
+CHECK_CODE = Query("", max_length=16, description="核验码（报告首页所印、二维码所含）；不给时只回答该编号是否出具、是否有效")
 KEY_ID = PathParam(pattern=r"^[0-9a-f]{1,16}$", description="签章证书编号（证书SHA-256指纹的前16位）")
 PUBLIC_RESPONSES: dict[int | str, dict[str, str]] = {
     304: {"description": "未变化（If-None-Match 与 ETag 相同）"},
@@ -73,9 +74,10 @@ class FileTooLarge(DomainError):
 # --- response and request shapes ---------------------------------------------------------------------
 
 class VerificationOut(BaseModel):
-    status: Literal["genuine", "altered", "revoked", "unknown", "not_signed", "not_pdf"] = Field(
+    status: Literal["genuine", "altered", "revoked", "unknown", "not_signed", "not_pdf", "issued"] = Field(
         description="genuine 真实有效；altered 已被篡改；revoked 已作废（报告作废或签章证书吊销）；unknown 无法确认"
-                    "（非本平台或未互认平台出具）；not_signed 不是签章的信用报告；not_pdf 不是PDF文件")
+                    "（非本平台或未互认平台出具，或编号与核验码不符）；not_signed 不是签章的信用报告；not_pdf 不是PDF文件；"
+                    "issued 本平台出具过该编号的报告（按编号查询而未给核验码时，不显示报告主体）")
     label: str
     genuine: bool
     number: str = Field(description="报告编号（从签名中读出）")
@@ -210,7 +212,7 @@ def _reports_out(session: Session, found: list[CreditReport], download: str) -> 
                              size=r.size, status="revoked" if revoked else "valid",
                              status_label="已作废" if revoked else "有效", revoked_at=r.revoked_at,
                              revocation_reason=reason, download_url=f"{download}/{r.number}/pdf",
-                             verify_url=service.verify_url(r.number)))
+                             verify_url=service.verify_url(r.number, r.check_code or "")))
     return out
 
 
@@ -330,11 +332,13 @@ def _field_choices(session: Session) -> dict[str, Any]:
     return {"fields": found, "labels": {f.code: f.label for f in found}}
 
 
-def _issue(session: Session, actor: Actor, code: str, body: ReportRequest) -> CreditReport:
+def _issue(request: Request, session: Session, actor: Actor, code: str, body: ReportRequest) -> CreditReport:
+    # Holding the write lock only to number and to store lets reports be laid out in parallel.
+    readers = request.app.state.read_session_factory
     if body.kind != "special":  # fields and period belong to special reports only
-        return service.issue(session, actor, code, kind=body.kind)
+        return service.issue(session, actor, code, kind=body.kind, read_only_factory=readers)
     return service.issue(session, actor, code, kind=body.kind, fields=body.fields or None,
-                         period_from=body.period_from, period_to=body.period_to)
+                         period_from=body.period_from, period_to=body.period_to, read_only_factory=readers)
 
 
 def _own_code(session: Session, actor: Actor) -> str:
@@ -379,8 +383,9 @@ def verify_api(file: UploadFile = File(..., description="信用报告PDF"),
 
 @public_api.get("/reports/{number}", summary="按报告编号查询本平台出具的信用报告（报告二维码所指）",
                 response_model=VerificationOut)
-def verify_number_api(request: Request, number: str = NUMBER, session: Session = Depends(get_read_db)) -> Response:
-    return json_with_etag(request, _verification(service.verify_number(session, number)))
+def verify_number_api(request: Request, number: str = NUMBER, code: str = CHECK_CODE,
+                      session: Session = Depends(get_read_db)) -> Response:
+    return json_with_etag(request, _verification(service.verify_number(session, number, code)))
 
 
 @public_api.get("/report-certificates", summary="本平台的信用报告签章证书（含已停用、已吊销的），供离线核验和跨区域互认",
@@ -404,18 +409,19 @@ def current_certificate_api(session: Session = Depends(get_read_db)) -> Response
         "Cache-Control": "no-cache"})
 
 
-def _verify_page(request: Request, result: service.Verification | None = None, *, number: str = "",
+def _verify_page(request: Request, result: service.Verification | None = None, *, number: str = "", code: str = "",
                  error: DomainError | None = None, filename: str = "") -> Any:
     return render(request, "reports_verify.html", status_code=getattr(error, "status", 200), title="信用报告核验",
-                  result=_verification(result) if result else None, number=number, error=error, filename=filename,
+                  result=_verification(result) if result else None, number=number, code=code, error=error,
+                  filename=filename,
                   tags=VERDICT_TAGS, max_mb=MAX_REPORT_BYTES // (1024 * 1024))
 
 
 @router.get("/verify", include_in_schema=False, dependencies=[Depends(require(P.PUBLIC))])
-def verify_page(request: Request, number: str = Query("", max_length=64),
+def verify_page(request: Request, number: str = Query("", max_length=64), code: str = Query("", max_length=16),
                 session: Session = Depends(get_read_db)):  # type: ignore[no-untyped-def]
-    result = service.verify_number(session, number) if number.strip() else None
-    return _verify_page(request, result, number=number.strip())
+    result = service.verify_number(session, number, code) if number.strip() else None
+    return _verify_page(request, result, number=number.strip(), code=code.strip())
 
 
 @router.post("/verify", include_in_schema=False, dependencies=[Depends(require(P.PUBLIC)), Depends(public_rate_limit)])
@@ -439,7 +445,7 @@ OWN_API = "/api/v1/me/reports"
 def request_api(body: OwnReportRequest, request: Request, actor: Actor = Depends(require(P.REPORTS_OWN)),
                 session: Session = Depends(get_db)) -> ReportOut:
     _audited(request)
-    report = _issue(session, actor, body.subject_code or _own_code(session, actor), body)
+    report = _issue(request, session, actor, body.subject_code or _own_code(session, actor), body)
     return _reports_out(session, [report], OWN_API)[0]
 
 
@@ -481,7 +487,7 @@ def request_page(request: Request, kind: str = Form(""), fields: list[str] = For
     form = {"kind": kind, "fields": fields, "period_from": period_from, "period_to": period_to}
 
     def act() -> str:
-        report = _issue(session, actor, _own_code(session, actor), _form_request(kind, fields, period_from, period_to))
+        report = _issue(request, session, actor, _own_code(session, actor), _form_request(kind, fields, period_from, period_to))
         return f"/me/reports?done=issued&number={report.number}#r-{report.number}"
 
     return _form_post(request, session, actor, act, lambda e: _mine_page(request, session, actor, form=form, error=e))
@@ -505,7 +511,7 @@ def issued_api(subject_code: str = Query("", max_length=40), limit: int = Query(
 def issue_api(body: AuthorityReportRequest, request: Request, actor: Actor = Depends(require(P.REPORTS_MANAGE)),
               session: Session = Depends(get_db)) -> ReportOut:
     _audited(request)
-    return _reports_out(session, [_issue(session, actor, body.subject_code, body)], STAFF_API)[0]
+    return _reports_out(session, [_issue(request, session, actor, body.subject_code, body)], STAFF_API)[0]
 
 
 @router.get(STAFF_API + "/keys", summary="本平台的签章证书和已互认的其他平台证书")
@@ -594,7 +600,7 @@ def issue_page(request: Request, subject_code: str = Form(""), kind: str = Form(
     def act() -> str:
         if not subject_code.strip():
             raise Invalid("REPORT_SUBJECT_REQUIRED", "请填写主体的统一社会信用代码", field="subject_code")
-        report = _issue(session, actor, subject_code.strip(), _form_request(kind, fields, period_from, period_to))
+        report = _issue(request, session, actor, subject_code.strip(), _form_request(kind, fields, period_from, period_to))
         return f"/reports/{report.number}?done=issued"
 
     return _form_post(request, session, actor, act, lambda e: _index_page(request, session, form=form, error=e),

@@ -9,27 +9,32 @@ from the file itself (signature) and from the register (revoked or not, issued b
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
 
 from xinyong import clock
 from xinyong.actor import Actor
 from xinyong.audit import service as audit
 from xinyong.config import get_settings
-from xinyong.db import utcnow
+from xinyong.db import unit_of_work, utcnow
 from xinyong.errors import Conflict, Forbidden, Invalid, NotFound
 from xinyong.reports import signing
-from xinyong.reports.models import CreditReport, SigningKey, TrustedKey
+from xinyong.reports.document import ReportDocument
+from xinyong.reports.models import CreditReport, ReportNumberCounter, SigningKey, TrustedKey
 from xinyong.subjects import service as subjects
 
 AUTHORITY = "authority_admin"
 STATUS_LABELS = {"genuine": "真实有效", "altered": "已被篡改", "revoked": "已作废", "unknown": "无法确认（非本平台或未互认平台出具）",
-                 "not_signed": "不是签章的信用报告", "not_pdf": "不是PDF文件"}
+                 "not_signed": "不是签章的信用报告", "not_pdf": "不是PDF文件", "issued": "本平台出具过该编号的报告"}
 
 
 def _authority_only(actor: Actor, what: str) -> None:
@@ -140,60 +145,125 @@ def trust_map(session: Session) -> dict[str, signing.TrustedCertificate]:
 
 # --- issuing -------------------------------------------------------------------------------------------
 
-def _number(session: Session) -> str:
-    if session.get_bind().dialect.name == "postgresql":  # one numberer at a time (SQLite's write lock does this)
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('credit_report_number'))"))
-    prefix = f"XYBG{get_settings().jurisdiction_code}{clock.today().year}"
-    count = session.scalar(select(func.count()).select_from(CreditReport).where(CreditReport.number.like(f"{prefix}%"))) or 0
-    return f"{prefix}{count + 1:06d}"
+def _prefix() -> str:
+    return f"XYBG{get_settings().jurisdiction_code}{clock.today().year}"
 
 
-def verify_url(number: str) -> str:
-    return f"{get_settings().site_url.rstrip('/')}/verify?number={number}"
+def reserve_number(session: Session) -> str:
+    """The next report number (报告编号), from the counter of this year's prefix: one statement,
+    atomic on both databases, so concurrent issuers never get the same number."""
+    prefix = _prefix()
+    insert = (sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert)(ReportNumberCounter)
+    serial = session.scalar(insert.values(prefix=prefix, last=1).on_conflict_do_update(
+        index_elements=[ReportNumberCounter.prefix], set_={"last": ReportNumberCounter.last + 1})
+        .returning(ReportNumberCounter.last))
+    return f"{prefix}{serial:06d}"
+
+
+CHECK_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off paper and typed in
+
+
+def new_check_code() -> str:
+    """核验码: eight random characters printed on the report and carried by its QR code. Report numbers
+    are sequential; without the code the register does not say whom a number's report is about."""
+    return "".join(secrets.choice(CHECK_CODE_ALPHABET) for _ in range(8))
+
+
+def verify_url(number: str, check_code: str = "") -> str:
+    code = f"&code={check_code}" if check_code else ""
+    return f"{get_settings().site_url.rstrip('/')}/verify?number={number}{code}"
 
 
 def _may_request(actor: Actor, subject_id: int) -> None:
-    if actor.subject_id == subject_id or actor.role == AUTHORITY:
+    if actor.subject_id == subject_id or actor.role == AUTHORITY or actor.is_system:
         return
     raise Forbidden("REPORT_NOT_AUTHORISED", "只能为本主体申请信用报告；其他机构须取得该主体的授权")
 
 
-def issue(session: Session, actor: Actor, subject_code: str, *, kind: str = "general", fields: list[str] | None = None,
-          period_from: date | None = None, period_to: date | None = None) -> CreditReport:
-    """出具 a general or special report on the data as of now, signed and stored."""
-    from xinyong.reports import content, render
+@dataclass(frozen=True)
+class ReportRequest:
+    """What is asked for: a general report, or a special report on fields over a period."""
+
+    kind: str = "general"
+    fields: tuple[str, ...] = ()
+    period_from: date | None = None
+    period_to: date | None = None
+
+
+def _checked(session: Session, actor: Actor, subject_code: str, request: ReportRequest) -> int:
+    """The subject's id, once the request is allowed and complete (before any number is taken)."""
+    from xinyong.reports import content
 
     subject = subjects.by_code_or_fail(session, subject_code)
     _may_request(actor, subject.id)
-    number, now = _number(session), clock.now()
-    settings = get_settings()
-    common = {"number": number, "issued_at": now, "as_of": now, "platform_name": settings.platform_name,
-              "verify_url": verify_url(number)}
-    if kind == "general":
-        document = content.general_document(session, subject.id, **common)
-    elif kind == "special":
-        if not fields or period_from is None or period_to is None:
+    if request.kind == "special":
+        if not request.fields or request.period_from is None or request.period_to is None:
             raise Invalid("REPORT_SPECIAL_INCOMPLETE", "专项信用报告须指定领域和起止日期", field="fields")
-        document = content.special_document(session, subject.id, fields, period_from, period_to, **common)
-    else:
+    elif request.kind != "general":
         raise Invalid("REPORT_KIND_UNKNOWN", "报告类型应为 general（公共信用信息报告）或 special（专项信用报告）", field="kind")
-    key = active_key(session)
-    signed = signing.sign(render.render_pdf(document), _pair(key), number=number, location=settings.jurisdiction_name)
-    return _store(session, actor, subject.id, kind, document, key, signed, (fields, period_from, period_to))
+    content.check_request(session, subject.id, request.kind, list(request.fields), request.period_from,
+                          request.period_to, clock.now())
+    return subject.id
 
 
-def _store(session: Session, actor: Actor, subject_id: int, kind: str, document: object, key: SigningKey,
-           signed: bytes, special: tuple[list[str] | None, date | None, date | None]) -> CreditReport:
+def _document(session: Session, subject_id: int, request: ReportRequest, number: str) -> ReportDocument:
+    from xinyong.reports import content
+
+    now, check_code = clock.now(), new_check_code()
+    common = {"number": number, "issued_at": now, "as_of": now, "platform_name": get_settings().platform_name,
+              "verify_url": verify_url(number, check_code)}
+    if request.kind == "special":
+        assert request.period_from is not None and request.period_to is not None
+        document = content.special_document(session, subject_id, list(request.fields), request.period_from,
+                                            request.period_to, **common)
+    else:
+        document = content.general_document(session, subject_id, **common)
+    return replace(document, check_code=check_code)
+
+
+def _signed(document: ReportDocument, pair: signing.KeyPair) -> bytes:
+    from xinyong.reports import render
+
+    return signing.sign(render.render_pdf(document), pair, number=document.number,
+                        location=get_settings().jurisdiction_name)
+
+
+def issue(session: Session, actor: Actor, subject_code: str, *, kind: str = "general", fields: list[str] | None = None,
+          period_from: date | None = None, period_to: date | None = None,
+          read_only_factory: sessionmaker[Session] | None = None) -> CreditReport:
+    """出具 a general or special report on the data as of now, signed and stored.
+
+    Without ``read_only_factory`` everything happens in ``session``'s transaction (tests, the CLI).
+    With it (the web routes), the database's write lock is held only to number and to store: the
+    number and key are committed at once, the content is read in a read-only transaction of its own,
+    the layout and signature (about 0.1 s) run in no transaction at all, and the register row and
+    audit entry go into ``session``'s next transaction — so issuers in several processes work in
+    parallel (docs/performance.md). ``session`` is committed midway in that case.
+    """
+    request = ReportRequest(kind, tuple(fields or ()), period_from, period_to)
+    subject_id = _checked(session, actor, subject_code, request)
+    number, key = reserve_number(session), active_key(session)
+    pair = _pair(key)
+    if read_only_factory is None:
+        document = _document(session, subject_id, request, number)
+    else:
+        session.commit()  # the number and the key are ours: let other issuers in while we lay out
+        with unit_of_work(read_only_factory) as reader:
+            document = _document(reader, subject_id, request, number)
+    return _store(session, actor, subject_id, request, document, key, _signed(document, pair))
+
+
+def _store(session: Session, actor: Actor, subject_id: int, request: ReportRequest, document: ReportDocument,
+           key: SigningKey, signed: bytes) -> CreditReport:
     folder = get_settings().data_dir / "reports"
     folder.mkdir(parents=True, exist_ok=True)
-    number = document.number  # type: ignore[attr-defined]
+    number, kind = document.number, request.kind
     digest = hashlib.sha256(signed).hexdigest()
     stored_as = f"reports/{number}-{digest[:16]}.pdf"  # a name no other report can take
-    fields, period_from, period_to = special
-    report = CreditReport(number=number, subject_id=subject_id, kind=kind, fields=list(fields or []),
-                          period_from=period_from, period_to=period_to, data_as_of=document.data_as_of,  # type: ignore[attr-defined]
+    report = CreditReport(number=number, subject_id=subject_id, kind=kind, fields=list(request.fields),
+                          period_from=request.period_from, period_to=request.period_to, data_as_of=document.data_as_of,
                           issued_at=utcnow(), requested_by=actor.username, user_id=actor.user_id,
-                          institution_id=actor.institution_id, key_id=key.key_id, sha256=digest, size=len(signed),
+                          institution_id=actor.institution_id, key_id=key.key_id, sha256=digest, size=len(signed), check_code=document.check_code,
                           stored_as=stored_as, revoked_at=None)
     session.add(report)
     session.flush()  # a clashing number fails here, before any file is written
@@ -212,9 +282,14 @@ def get_report(session: Session, number: str) -> CreditReport:
 
 
 def report_file(session: Session, actor: Actor, number: str) -> tuple[CreditReport, bytes]:
+    """The stored signed file, for the subject or the authority; every download is audited (a report
+    carries non-public information, e.g. penalties no longer on the public site)."""
     report = get_report(session, number)
     _may_request(actor, report.subject_id)
-    return report, (get_settings().data_dir / report.stored_as).read_bytes()
+    content = (get_settings().data_dir / report.stored_as).read_bytes()
+    audit.append(session, actor, "reports.download", object_type="credit_report", object_id=number,
+                 subject_id=report.subject_id)
+    return report, content
 
 
 def revoke_report(session: Session, actor: Actor, number: str, reason: str) -> CreditReport:
@@ -235,7 +310,7 @@ def revoke_report(session: Session, actor: Actor, number: str, reason: str) -> C
 
 @dataclass(frozen=True)
 class Verification:
-    status: str  # genuine / altered / revoked / unknown / not_signed / not_pdf
+    status: str  # genuine / altered / revoked / unknown / not_signed / not_pdf; issued (a number without its 核验码)
     label: str
     number: str = ""
     issuer: str = ""
@@ -271,15 +346,24 @@ def verify_file(session: Session, pdf: bytes) -> Verification:
     return _answer(verdict, report=report, session=session)
 
 
-def verify_number(session: Session, number: str) -> Verification:
-    """The register's answer for a number (what the QR code leads to), without the file."""
+def verify_number(session: Session, number: str, check_code: str = "") -> Verification:
+    """The register's answer for a number (what the QR code leads to), without the file. Whom the
+    report is about is shown only with the report's 核验码 (numbers are sequential: anyone could walk
+    them); without it the answer is only whether the number was issued and is still valid."""
     report = session.scalar(select(CreditReport).where(CreditReport.number == number.strip()))
     empty = signing.Verdict("unknown", number=number.strip())
     if report is None:
         return _answer(empty, detail="本平台没有出具过该编号的信用报告")
+    given = check_code.strip().upper()
+    if report.check_code is not None and given and not hmac.compare_digest(given, report.check_code):
+        return _answer(empty, detail="报告编号与核验码不符，请核对报告首页的报告编号和核验码")
     key = session.scalar(select(SigningKey).where(SigningKey.key_id == report.key_id))
     revoked = report.revoked_at is not None or (key is not None and key.revoked_at is not None)
     verdict = signing.Verdict("genuine", number=report.number, key_id=report.key_id, issuer=get_settings().platform_name)
+    if report.check_code is not None and not given:  # say nothing about whom it concerns
+        status = "revoked" if revoked else "issued"
+        return Verification(status, STATUS_LABELS[status], report.number, verdict.issuer,
+                            detail="输入报告首页的核验码（或扫描报告二维码）可查看报告主体和出具时间")
     if revoked:
         return _answer(verdict, status="revoked", detail="该报告已作废或其签章证书已吊销", report=report, session=session)
     return _answer(verdict, detail="本平台出具过该报告；请上传文件核对内容是否被修改", report=report, session=session)
