@@ -46,9 +46,24 @@ def _record_denial(request: Request, error: DomainError, action: str = "access.d
         session.close()
 
 
+def _record_apart(request: Request, error: DomainError) -> None:
+    """A refusal that records itself (grants: audit entry and enumeration counter), in its own transaction."""
+    session = request.app.state.session_factory()
+    try:
+        error.record_apart(session)  # type: ignore[attr-defined]
+        session.commit()
+    except Exception:  # the refusal is answered even if recording it fails
+        log.exception("could not record refusal %s", error.code)
+        session.rollback()
+    finally:
+        session.close()
+
+
 async def domain_error(request: Request, error: DomainError) -> Response:
     log.info("refused %s %s: %s", request.method, request.url.path, error)
-    if isinstance(error, NotAuthenticated | Forbidden) and error.code != "AUTH_FAILED":
+    if hasattr(error, "record_apart"):
+        _record_apart(request, error)
+    elif isinstance(error, NotAuthenticated | Forbidden) and error.code != "AUTH_FAILED":
         _record_denial(request, error)
     elif (area := getattr(request.state, "audit_refusals", None)) is not None:
         _record_denial(request, error, f"{area}.refused")  # e.g. a repair application refused: an audited attempt
@@ -144,8 +159,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from xinyong.evaluation.routes import router as evaluation_router
     from xinyong.evaluation.supervision_routes import router as supervision_router
     from xinyong.feed.routes import router as feed_router
+    from xinyong.grants.routes import router as grants_router
     from xinyong.ingest.routes import router as ingest_router
+    from xinyong.loans.routes import router as loans_router
     from xinyong.notifications.routes import router as notifications_router
+    from xinyong.operation.routes import router as operation_router
+    from xinyong.partners.routes import router as partners_router
     from xinyong.policy.calendar_routes import router as calendar_router
     from xinyong.policy.routes import router as policy_router
     from xinyong.quality.routes import router as quality_router
@@ -155,12 +174,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from xinyong.reports.routes import router as reports_router
     from xinyong.sanctions.routes import public_api as sanctions_public_api
     from xinyong.sanctions.routes import router as sanctions_router
+    from xinyong.sharing.routes import router as sharing_router
     from xinyong.subjects.routes import router as subjects_router
     from xinyong.web.routes import router as web_router
 
     for router in (web_router, disclosure_pages, disclosure_api, access_pages, access_api, catalogue_router, subjects_router, records_router,
                    ingest_router, quality_router, evaluation_router, supervision_router, sanctions_router,
                    sanctions_public_api, feed_router, policy_router, calendar_router, audit_router, notifications_router,
-                   commitments_router, repair_router, reports_public_api, reports_router):
+                   commitments_router, repair_router, reports_public_api, reports_router, loans_router, grants_router,
+                   sharing_router, operation_router, partners_router):
         app.include_router(router)
     return app

@@ -118,6 +118,11 @@ def demo(subjects: int = typer.Option(3000, help="生成的信用主体数量"),
     _demo_sanctions(seed)
     _demo_commitments(seed)
     _demo_repairs(seed)
+    _demo_sharing(seed)
+    _demo_grants(seed)
+    _demo_loans(seed)
+    _demo_operation(seed)
+    _demo_reports(seed)
     _print_accounts()
 
 
@@ -161,6 +166,64 @@ def _demo_repairs(seed: int) -> None:
     with session_scope() as session:
         summary = repair_demo.activity(session, seed=seed)
     console.print(f"信用修复申请 {summary['repairs']} 件；异议 {summary['objections']} 件")
+
+
+def _demo_sharing(seed: int) -> None:
+    """Share requests at every stage and a month of departmental reads (docs/sharing.md)."""
+    from xinyong.sharing import demo as sharing_demo
+
+    with session_scope() as session:
+        summary = sharing_demo.activity(session, seed=seed)
+    console.print(f"共享申请 {summary['requests']} 件（批准 {summary['approved']} 件）；部门查询 {summary['reads']} 次")
+
+
+def _demo_grants(seed: int) -> None:
+    """Enterprises' grants to the demo bank (live, revoked, expired, pending) and its queries (docs/grants.md)."""
+    from xinyong.grants import demo as grants_demo
+
+    with session_scope() as session:
+        summary = grants_demo.activity(session, seed=seed)
+    console.print(f"信用主体授权 {sum(summary.get(k, 0) for k in ('live', 'pending', 'expired', 'revoked'))} 项"
+                  f"（生效中 {summary.get('live', 0)}，已撤销 {summary.get('revoked', 0)}）；"
+                  f"银行依授权查询 {summary.get('queries', 0)} 次")
+
+
+def _demo_loans(seed: int) -> None:
+    """信易贷: the demo bank's products, small firms' applications (each authorising the bank) and the
+    bank's decisions over the last months, so the lending dashboard shows something (docs/loans.md)."""
+    from xinyong.loans import demo as loans_demo
+
+    with session_scope() as session:
+        summary = loans_demo.activity(session, seed=seed)
+    console.print(f"信易贷产品 {summary.get('products', 0)} 款；融资申请 {summary.get('applications', 0)} 笔"
+                  f"（获批 {summary.get('approved', 0)}，未获批 {summary.get('rejected', 0)}，"
+                  f"待审批 {summary.get('pending', 0)}，已放款 {summary.get('disbursed', 0)}）")
+
+
+def _demo_reports(seed: int) -> None:
+    """Signed credit reports: the showcase company's general and special report, window reports (one
+    revoked), one for the bank under a grant (docs/reports.md)."""
+    from xinyong.reports import demo as reports_demo
+
+    with session_scope() as session:
+        summary = reports_demo.activity(session, seed=seed)
+    console.print(f"信用报告 {summary.get('general', 0) + summary.get('special', 0)} 份（专项 {summary.get('special', 0)}，"
+                  f"已作废 {summary.get('revoked', 0)}，银行经授权取得 {summary.get('institution', 0)}）")
+
+
+def _demo_operation(seed: int) -> None:
+    """An operator contract with releases, and an internet platform partner that pulled and acknowledged
+    the serious-dishonesty lists (docs/operation.md)."""
+    from xinyong.operation import demo as operation_demo
+    from xinyong.partners import demo as partners_demo
+
+    with session_scope() as session:
+        operation = operation_demo.activity(session, seed=seed)
+    with session_scope() as session:
+        partners = partners_demo.activity(session, seed=seed)
+    console.print(f"授权运营协议 {operation['contracts']} 份，数据产品发布 {operation['releases']} 次；"
+                  f"互联网平台数据合作伙伴 {partners['partners']} 个（账号 {partners_demo.PLATFORM_USER}，"
+                  f"密码 {partners_demo.PASSWORD}），已推送并确认名单变动 {partners['delivered']} 条")
 
 
 def _print_accounts() -> None:

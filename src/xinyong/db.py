@@ -285,11 +285,16 @@ def import_all_models() -> None:
     from xinyong.commitments import models as _commitments  # noqa: F401
     from xinyong.evaluation import models as _evaluation  # noqa: F401
     from xinyong.feed import models as _feed  # noqa: F401
+    from xinyong.grants import models as _grants  # noqa: F401
     from xinyong.ingest import models as _ingest  # noqa: F401
+    from xinyong.loans import models as _loans  # noqa: F401
     from xinyong.notifications import models as _notifications  # noqa: F401
+    from xinyong.operation import models as _operation  # noqa: F401
+    from xinyong.partners import models as _partners  # noqa: F401
     from xinyong.policy import models as _policy  # noqa: F401
     from xinyong.records import models as _records  # noqa: F401
     from xinyong.repair import models as _repair  # noqa: F401
     from xinyong.reports import models as _reports  # noqa: F401
     from xinyong.sanctions import models as _sanctions  # noqa: F401
+    from xinyong.sharing import models as _sharing  # noqa: F401
     from xinyong.subjects import models as _subjects  # noqa: F401

@@ -66,6 +66,9 @@ DEMO_ACCOUNTS: list[dict[str, str]] = [
     {"username": "yinhang", "password": DEMO_PASSWORD, "role": "authorised_institution",
      "display_name": "金陵商业银行普惠金融部",
      "description": "授权机构（银行，信易贷）：经主体授权后，在授权范围内查询非公开信用信息"},
+    {"username": "yunying", "password": DEMO_PASSWORD, "role": "authorised_institution",
+     "display_name": "金陵征信数据产品部",
+     "description": "授权机构（授权运营机构）：按授权运营协议获取汇总数据产品，小单元格已抑制（/institution/operation）"},
     {"username": "shenji", "password": DEMO_PASSWORD, "role": "auditor",
      "display_name": "安全审计员",
      "description": "安全审计员：查看并校验防篡改的审计日志"},
@@ -620,6 +623,8 @@ class _Generator:
              {"department_id": self.departments["公共资源交易"].id}),
             ("yinhang", "authorised_institution", "金陵商业银行普惠金融部",
              {"institution_id": self.institutions["bank"].id}),
+            ("yunying", "authorised_institution", "金陵征信数据产品部",
+             {"institution_id": self.institutions["operator"].id}),
         ]
         for spec in DEPARTMENTS:
             planned.append((spec.submitter, "department_submitter", f"{spec.short_name}数据报送员",

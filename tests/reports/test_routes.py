@@ -18,9 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from weasyprint import HTML
 
-from tests.support.world import DEPARTMENT_CODE, SUBJECT_CODE, World, penalty_payload
+from tests.support.world import BANK_CODE, DEPARTMENT_CODE, SUBJECT_CODE, World, penalty_payload
 from xinyong import clock
 from xinyong.access import service as access
+from xinyong.actor import Actor
 from xinyong.audit.models import AuditEntry
 from xinyong.config import get_settings
 from xinyong.records import service as records
@@ -372,6 +373,14 @@ def test_another_regions_report_is_unknown_until_its_certificate_is_recognised(
     own = {c["key_id"] for c in public.get("/api/v1/public/report-certificates").json()["certificates"]}
     assert suzhou.key_id not in own  # only this platform's own certificates are published
 
+    # Wuxi revokes its certificate: recognition is withdrawn here, its reports verify as revoked
+    form = admin.post(f"/reports/trusted/{wuxi.key_id}/revoke", data={"reason": ""})
+    assert form.status_code == 422 and "撤销互认的理由" in form.text
+    ended = admin.post(f"/api/v1/reports/trusted/{wuxi.key_id}/revoke", json={"reason": "无锡市平台已吊销该证书"})
+    assert ended.status_code == 200 and ended.json()["revocation_reason"] == "无锡市平台已吊销该证书"
+    assert verify(public, foreign_report(wuxi, "XYBG3202002026000001"))["status"] == "revoked"
+    assert "已撤销互认" in admin.get("/reports/keys").text
+
 
 def test_the_authority_issues_for_a_subject_at_the_window(client_for: Clients, stage: Session) -> None:
     admin, subject = client_for("authority_admin"), client_for("subject_user")
@@ -448,3 +457,47 @@ def test_certificates_endpoint_without_any_key_yet(client_for: Clients, stage: S
     assert client_for("authority_admin").get("/reports/keys").status_code == 200  # the keys page makes the first key
     assert public.get("/api/v1/public/report-certificates/current.pem").status_code == 200
 
+
+
+# --- institutions, under the subject's grant -------------------------------------------------------------------
+
+
+def grant_to_bank(stage: Session, world: World, scope: list[str]) -> str:
+    from xinyong.grants import service as grants
+
+    owner = Actor(user_id=None, username="企业经办人", role="subject_user", subject_id=world.subject_id)
+    grant = grants.create_grant(stage, owner, institution_code=BANK_CODE, scope=scope, purpose="贷款审查",
+                                ends_on=clock.today().replace(year=clock.today().year + 1))
+    stage.commit()
+    return grant.number
+
+
+def test_a_bank_gets_a_report_only_under_a_live_grant_covering_reports(
+        client_for: Clients, stage: Session, world: World) -> None:
+    bank = client_for("authorised_institution")
+    body = {"kind": "general", "subject_code": SUBJECT_CODE}
+    assert bank.post("/api/v1/authorised/reports", json={**body, "grant": "SQ000"}).json()["error"]["code"] == \
+        "GRANT_INVALID"
+    narrow = grant_to_bank(stage, world, ["registration"])
+    refused_scope = bank.post("/api/v1/authorised/reports", json={**body, "grant": narrow})
+    assert refused_scope.status_code == 403 and refused_scope.json()["error"]["code"] == "GRANT_SCOPE_EXCEEDED"
+    assert reports_stored(stage) == 0
+
+    number = grant_to_bank(stage, world, ["report"])
+    answer = bank.post("/api/v1/authorised/reports", json={**body, "grant": number})
+    assert answer.status_code == 201, answer.text
+    report = answer.json()
+    assert report["subject_code"] == SUBJECT_CODE and report["download_url"].startswith("/api/v1/authorised/reports/")
+    pdf = download(bank, f"{report['download_url']}?grant={number}")
+    assert verify(client_for("public"), pdf)["status"] == "genuine"
+    assert [r["number"] for r in bank.get("/api/v1/authorised/reports").json()["reports"]] == [report["number"]]
+    assert audited(stage, "reports.issue") == 1 and audited(stage, "reports.download") == 1
+
+    # the subject's own reports are not the bank's to download, and revoking the grant stops downloads at once
+    own = request_report(client_for("subject_user"))
+    assert bank.get(f"/api/v1/authorised/reports/{own['number']}/pdf?grant={number}").status_code == 404
+    assert client_for("subject_user").post(f"/api/v1/me/grants/{number}/revocation", json={"reason": "贷款已结清"}
+                                           ).status_code in (200, 201)
+    after = bank.get(f"{report['download_url']}?grant={number}")
+    assert after.status_code == 403 and after.json()["error"]["code"].startswith("GRANT_")
+    assert bank.post("/api/v1/authorised/reports", json={**body, "grant": number}).status_code == 403

@@ -115,6 +115,12 @@ def test_another_platforms_reports_verify_once_recognised(issued: tuple[Session,
     result = service.verify_file(session, theirs)
     assert (result.status, result.issuer, result.number) == ("genuine", "苏州市公共信用信息平台", "XYBG3205002026000007")
     refused("CERTIFICATE_KNOWN", service.recognise, session, ADMIN, suzhou.certificate_pem.decode(), "苏州")
+    refused("REPORT_REASON_REQUIRED", service.revoke_trust, session, ADMIN, suzhou.key_id, "")
+    refused("REPORTS_AUTHORITY_ONLY", service.revoke_trust, session, Actor.anonymous(), suzhou.key_id, "对方已吊销")
+    service.revoke_trust(session, ADMIN, suzhou.key_id, "苏州市平台已吊销该证书")
+    assert service.verify_file(session, theirs).status == "revoked"
+    refused("TRUSTED_KEY_REVOKED", service.revoke_trust, session, ADMIN, suzhou.key_id, "再次撤销")
+    refused("TRUSTED_KEY_NOT_FOUND", service.revoke_trust, session, ADMIN, "0" * 16, "不存在")
 
 
 def test_only_the_subject_or_the_authority_may_ask(issued: tuple[Session, bytes, str], world: World) -> None:

@@ -70,6 +70,20 @@ class P(StrEnum):
     REPAIR_HANDLE = "repair:handle"  # 受理 (authority), decide repairs and answer objections (the department concerned)
     REPORTS_OWN = "reports:own"  # a subject requests and downloads its own credit reports
     REPORTS_MANAGE = "reports:manage"  # the register of reports, revocation, signing keys, recognised platforms
+    SHARING_REQUEST = "sharing:request"  # a department files and withdraws share requests (共享申请) for 有条件共享 items
+    SHARING_READ = "sharing:read"  # share requests: a department its own, the authority all
+    SHARING_APPROVE = "sharing:approve"  # approve or reject share requests; the sharing overview (the authority)
+    SHARING_READ_OWN_LOG = "sharing:read_own_log"  # a subject sees which departments read its non-public information
+    GRANTS_OWN = "grants:own"  # a subject authorises institutions (授权), lists and revokes its grants
+    GRANTS_QUERY = "grants:query"  # an institution queries a subject under a grant it holds
+    GRANTS_OVERSIGHT = "grants:oversight"  # grants, queries, refusals, alerts; cross-border reviews (the authority)
+    OPERATION_PRODUCTS = "operation:products"  # an operator institution receives data products under its contract
+    OPERATION_MANAGE = "operation:manage"  # 授权运营 contracts and the release log (the authority)
+    PARTNER_FEED = "partners:feed"  # an internet platform partner pulls list information and acknowledges it
+    PARTNERS_MANAGE = "partners:manage"  # platform data partners and their deliveries (the authority)
+    LOANS_APPLY = "loans:apply"  # a small firm applies for 信易贷 loans (authorising the bank) and follows them
+    LOANS_BANK = "loans:bank"  # a bank publishes loan products, reads applicants' profiles under grants, decides
+    LOANS_OVERSIGHT = "loans:oversight"  # 信易贷 lending statistics (the authority)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
@@ -79,18 +93,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
                                      P.SUPERVISION_EDIT, P.SUPERVISION_DRAW, P.SUPERVISION_READ,
                                      P.SANCTIONS_READ, P.SANCTIONS_CONFIGURE, P.SANCTIONS_LISTS, P.SANCTIONS_CHECK,
                                      P.SANCTIONS_OVERSIGHT, P.COMMITMENTS_MANAGE, P.REPAIR_READ, P.REPAIR_CASES,
-                                     P.REPAIR_HANDLE, P.REPORTS_MANAGE}),
+                                     P.REPAIR_HANDLE, P.REPORTS_MANAGE, P.SHARING_READ, P.SHARING_APPROVE, P.GRANTS_OVERSIGHT,
+                                     P.OPERATION_MANAGE, P.PARTNERS_MANAGE, P.LOANS_OVERSIGHT}),
     Role.DEPARTMENT_SUBMITTER: frozenset({P.SUBJECTS_READ, P.SUBJECTS_REGISTER, P.RECORDS_SUBMIT,
                                           P.RECORDS_READ_SHARED, P.INGEST_READ, P.EVALUATION_MODELS,
                                           P.EVALUATION_READ, P.SUPERVISION_DRAW, P.SUPERVISION_READ,
                                           P.SANCTIONS_READ, P.SANCTIONS_LISTS, P.SANCTIONS_CHECK,
-                                          P.COMMITMENTS_MANAGE, P.REPAIR_READ, P.REPAIR_CASES, P.REPAIR_HANDLE}),
+                                          P.COMMITMENTS_MANAGE, P.REPAIR_READ, P.REPAIR_CASES, P.REPAIR_HANDLE,
+                                          P.SHARING_REQUEST, P.SHARING_READ}),
     Role.APPLYING_DEPARTMENT: frozenset({P.SUBJECTS_READ, P.RECORDS_READ_SHARED, P.EVALUATION_READ,
                                          P.SUPERVISION_READ, P.SANCTIONS_READ, P.SANCTIONS_CHECK,
-                                         P.COMMITMENTS_MANAGE}),
+                                         P.COMMITMENTS_MANAGE, P.SHARING_REQUEST, P.SHARING_READ}),
     Role.SUBJECT_USER: frozenset({P.RECORDS_READ_OWN, P.EVALUATION_READ_OWN, P.COMMITMENTS_MAKE, P.REPAIR_APPLY,
-                                  P.REPAIR_READ, P.REPORTS_OWN}),
-    Role.AUTHORISED_INSTITUTION: frozenset({P.INSTITUTION_PORTAL}),
+                                  P.REPAIR_READ, P.REPORTS_OWN, P.GRANTS_OWN, P.LOANS_APPLY, P.SHARING_READ_OWN_LOG}),
+    Role.AUTHORISED_INSTITUTION: frozenset({P.INSTITUTION_PORTAL, P.GRANTS_QUERY, P.OPERATION_PRODUCTS, P.PARTNER_FEED,
+                                            P.LOANS_BANK}),
     Role.AUDITOR: frozenset({P.AUDIT_READ, P.REPAIR_READ, P.REPAIR_CASES}),
     Role.PEER_PLATFORM: frozenset({P.FEED_READ}),
 }

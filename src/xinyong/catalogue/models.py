@@ -48,6 +48,7 @@ class CatalogueItemVersion(Base):
     max_publication_months: Mapped[int | None]
     evaluation_usable: Mapped[bool] = mapped_column(default=False)
     publish_person_name: Mapped[bool] = mapped_column(default=False)  # 自然人姓名公开（如失信被执行人）
+    cross_border: Mapped[str] = mapped_column(String(10), default="需出境评估", server_default="需出境评估")  # 可出境 / 需出境评估 / 不得出境
     change_note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(64))

@@ -117,6 +117,7 @@ def _spec_from_form(form: dict[str, Any]) -> ItemSpec:
         "max_publication_months": form.get("max_publication_months") or None,
         "evaluation_usable": form.get("evaluation_usable") == "on", "personal_data": form.get("personal_data") == "on",
         "publish_person_name": form.get("publish_person_name") == "on",
+        "cross_border": form.get("cross_border") or "需出境评估",
     }
     return parse_form(ItemSpec, data, "CATALOGUE_SPEC_INVALID")
 

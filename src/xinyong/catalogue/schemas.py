@@ -12,6 +12,7 @@ SharingClass = Literal["无条件共享", "有条件共享", "不予共享"]
 DisclosureClass = Literal["社会公开", "授权查询", "政务共享"]
 CreditNature = Literal["守信", "失信", "中性"]
 Severity = Literal["轻微", "一般", "严重"]
+CrossBorder = Literal["可出境", "需出境评估", "不得出境"]  # code names: allowed / review / domestic_only
 
 FIELD_TYPE_LABELS = {"string": "文本", "text": "长文本", "date": "日期", "decimal": "金额/小数", "integer": "整数",
                      "enum": "枚举", "uscc": "统一社会信用代码", "boolean": "是/否"}
@@ -60,3 +61,4 @@ class ItemSpec(BaseModel):
     evaluation_usable: bool = False
     personal_data: bool = False
     publish_person_name: bool = Field(default=False, description="公示时公开自然人的姓名（如失信被执行人）；否则只显示姓氏")
+    cross_border: CrossBorder = Field(default="需出境评估", description="出境属性：可出境 / 需出境评估 / 不得出境（境外机构查询时适用）")

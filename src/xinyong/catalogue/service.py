@@ -65,6 +65,8 @@ def check_spec(spec: ItemSpec) -> None:
         raise _spec_problem("最短公示期不得长于最长公示期", "min_publication_months")
     if spec.evaluation_usable and (spec.personal_data or any(f.personal for f in spec.fields)):
         raise _spec_problem("含个人隐私信息的信息项不得用于信用评价", "evaluation_usable")
+    if spec.cross_border == "可出境" and (spec.personal_data or any(f.personal for f in spec.fields)):
+        raise _spec_problem("含个人信息的信息项不得标为“可出境”，请选择“需出境评估”或“不得出境”", "cross_border")
 
 
 def _with_default_periods(session: Session, spec: ItemSpec) -> ItemSpec:
@@ -85,7 +87,7 @@ def _version_from(spec: ItemSpec, item: CatalogueItem, number: int, actor: Actor
         disclosure_class=spec.disclosure_class, credit_nature=spec.credit_nature, severity=spec.severity,
         min_publication_months=spec.min_publication_months, max_publication_months=spec.max_publication_months,
         evaluation_usable=spec.evaluation_usable and not spec.personal_data,
-        publish_person_name=spec.publish_person_name, change_note=note,
+        publish_person_name=spec.publish_person_name, change_note=note, cross_border=spec.cross_border,
         created_at=utcnow(), created_by=actor.username,
     )
 
@@ -101,6 +103,7 @@ def spec_of(entry: Item) -> ItemSpec:
         severity=v.severity, min_publication_months=v.min_publication_months,
         max_publication_months=v.max_publication_months, evaluation_usable=v.evaluation_usable,
         personal_data=any(f.get("personal") for f in v.fields), publish_person_name=v.publish_person_name,
+        cross_border=v.cross_border,
     )
 
 

@@ -470,3 +470,34 @@ def publish_as_records(session: Session, actor: Actor, run_id: int) -> int:
     audit.append(session, actor, "evaluation.publish_records", object_type="evaluation_run", object_id=run_id,
                  detail={"model": model.code, "records": published})
     return published
+
+
+# --- aggregated grade counts (授权运营 data products, xinyong.operation) ----------------------------------
+
+@dataclass(frozen=True)
+class GradeCells:
+    """Counts of the latest succeeded run's grades by (industry, region code, grade)."""
+
+    run_id: int
+    as_of: date
+    grades: list[str]  # the model's grade codes, best first
+    counts: list[tuple[str | None, str, str, int]]  # (industry letter or None, region code, grade, subjects)
+
+
+def latest_grade_cells(session: Session, code: str, *, region_prefix: str | None = None) -> GradeCells | None:
+    """Grade counts of the model's latest succeeded run by industry × region (optionally inside a
+    region prefix); None if the model never ran. Raises NotFound for an unknown model."""
+    get_model(session, code)
+    run = latest_run(session, code)
+    if run is None:
+        return None
+    _model, _version, spec = get_version(session, run.model_version_id)
+    people = subjects.population_query(list(SUBJECT_KINDS)).subquery()
+    query = (select(people.c.industry, people.c.region_code, EvaluationResult.grade, func.count())
+             .join(people, people.c.subject_id == EvaluationResult.subject_id)
+             .where(EvaluationResult.run_id == run.id)
+             .group_by(people.c.industry, people.c.region_code, EvaluationResult.grade))
+    if region_prefix:
+        query = query.where(people.c.region_code.startswith(region_prefix))
+    counts = [(industry, region, grade, int(n)) for industry, region, grade, n in session.execute(query)]
+    return GradeCells(run.id, run.as_of, [g.code for g in spec.grades], counts)

@@ -42,6 +42,7 @@ PROVIDERS = (
     "xinyong.sanctions.checks:todo_items",  # 核查反馈
     "xinyong.repair.service:todo_items",  # 信用修复、异议处理
     "xinyong.commitments.service:todo_items",  # 信用承诺
+    "xinyong.sharing.service:todo_items",  # 共享申请
 )
 CLAIM = timedelta(minutes=10)  # how long a sender holds a message it is sending
 

@@ -12,6 +12,7 @@ from xinyong.catalogue import service as catalogue
 from xinyong.records import service
 from xinyong.records.schemas import RecordIn, RecordOut, RevocationIn, SubmissionOut
 from xinyong.sanctions import service as sanctions
+from xinyong.sharing import service as sharing
 from xinyong.subjects import service as subjects
 from xinyong.web.deps import get_db, require
 from xinyong.web.templating import render
@@ -36,17 +37,18 @@ def revoke_api(record_id: int, body: RevocationIn, actor: Actor = Depends(requir
 
 
 @router.get("/api/v1/records/{record_id}", summary="信用记录及其更正、撤销历史")
-def get_api(record_id: int, actor: Actor = Depends(require(P.RECORDS_READ_SHARED)),
-            session: Session = Depends(get_db)) -> list[RecordOut]:
-    chain = service.read_history(session, actor, record_id)
+def get_api(record_id: int, purpose: str = Query("", max_length=40, description="用途（有条件共享信息须与已批准的共享申请一致）"),
+            actor: Actor = Depends(require(P.RECORDS_READ_SHARED)), session: Session = Depends(get_db)) -> list[RecordOut]:
+    chain = sharing.read_record(session, actor, record_id, purpose=purpose)  # what the department may see (docs/sharing.md)
     return [RecordOut.model_validate(r) for r in chain]
 
 
 @router.get("/api/v1/subjects/{code}/records", summary="主体的现行信用记录（政务共享）")
-def subject_records_api(code: str, actor: Actor = Depends(require(P.RECORDS_READ_SHARED)),
+def subject_records_api(code: str, purpose: str = Query("", max_length=40, description="用途（有条件共享信息须说明）"),
+                        actor: Actor = Depends(require(P.RECORDS_READ_SHARED)),
                         session: Session = Depends(get_db)) -> list[RecordOut]:
     subject = subjects.by_code_or_fail(session, code)
-    return [RecordOut.model_validate(r) for r in service.read_subject_records(session, actor, subject.id)]
+    return [RecordOut.model_validate(r) for r in sharing.subject_records(session, actor, subject.id, purpose=purpose)]
 
 
 @router.get("/api/v1/me/records", summary="本主体的全部现行信用记录")
@@ -68,13 +70,15 @@ def department_records_page(request: Request, page: int = Query(1, ge=1), actor:
 
 
 @router.get("/records/{record_id}", include_in_schema=False)
-def record_page(record_id: int, request: Request, actor: Actor = Depends(require(P.RECORDS_READ_SHARED)),
+def record_page(record_id: int, request: Request, purpose: str = Query("", max_length=40),
+                actor: Actor = Depends(require(P.RECORDS_READ_SHARED)),
                 session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
-    return _record_view(request, session, actor, record_id)
+    return _record_view(request, session, actor, record_id, purpose=purpose)
 
 
-def _record_view(request: Request, session: Session, actor: Actor, record_id: int, **extra: object):  # type: ignore[no-untyped-def]
-    chain = service.read_history(session, actor, record_id)
+def _record_view(request: Request, session: Session, actor: Actor, record_id: int, purpose: str = "",  # type: ignore[no-untyped-def]
+                 **extra: object):
+    chain = sharing.read_record(session, actor, record_id, purpose=purpose, channel="page")
     record = service.get(session, record_id)
     version = catalogue.get_version(session, record.item_version_id)
     return render(request, "record_detail.html", title="信用记录", record=record, chain=chain, version=version,

@@ -469,3 +469,28 @@ def count(session: Session) -> int:
 
 def counts_by_item(session: Session) -> dict[str, int]:
     return dict(session.execute(select(Record.item_code, func.count()).group_by(Record.item_code)).all())
+
+
+# --- aggregated counts and publication windows for other contexts' read models -----------------------------
+
+def dishonesty_counts(session: Session, *, since: date, until: date,
+                      region_prefix: str | None = None) -> list[tuple[str, date, int]]:
+    """(item code, decision date, records) of current dishonesty records (a severity, not repaired)
+    decided in [since, until], of subjects inside ``region_prefix`` if given (授权运营 products)."""
+    query = (select(Record.item_code, Record.decision_date, func.count())
+             .where(_current_filter(), Record.kind != "repair", Record.severity.is_not(None),
+                    Record.decision_date >= since, Record.decision_date <= until)
+             .group_by(Record.item_code, Record.decision_date))
+    if region_prefix:
+        query = query.where(Record.subject_id.in_(subjects.ids_in_region(region_prefix)))
+    return [(item, day, int(n)) for item, day, n in session.execute(query)]
+
+
+def publication_ends(session: Session, record_ids: Collection[int]) -> dict[int, datetime | None]:
+    """For each published record id: the end (exclusive) of its publication window, None when it has
+    none. Records never published are absent (the public site never showed them)."""
+    if not record_ids:
+        return {}
+    rows = session.execute(select(Record.id, Record.publication_ends_at).where(
+        in_values(session, Record.id, list(record_ids)), Record.published.is_(True)))
+    return {record_id: ends for record_id, ends in rows}

@@ -40,6 +40,7 @@ class TrustedKey(Base):
     imported_at: Mapped[datetime]
     imported_by: Mapped[str] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None]
+    revocation_reason: Mapped[str | None] = mapped_column(String(500))  # e.g. 对方平台已吊销该证书
 
 
 class CreditReport(Base):

@@ -22,7 +22,6 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinyong.access.permissions import P
@@ -51,7 +50,8 @@ VERDICT_TAGS = {"genuine": "ok", "altered": "bad", "revoked": "bad", "unknown": 
 FLASHES = {"issued": "信用报告已出具并签章，可下载PDF", "revoked": "报告已作废，核验时将显示“已作废”",
            "rotated": "已更换签章密钥：此后出具的报告用新密钥签章，此前的报告仍可核验",
            "key_revoked": "签章证书已吊销：该证书签署的全部报告核验时显示“已作废”",
-           "recognised": "已互认该平台的签章证书：其出具的报告在本平台核验为真实有效"}
+           "recognised": "已互认该平台的签章证书：其出具的报告在本平台核验为真实有效",
+           "trust_revoked": "已撤销互认：该证书签署的报告在本平台核验时显示“已作废”"}
 NUMBER = PathParam(pattern=r"^[A-Za-z0-9]{1,32}$", description="报告编号，如 XYBG3201002026000001")
 CHECK_CODE = Query("", max_length=16, description="核验码（报告首页所印、二维码所含）；不给时只回答该编号是否出具、是否有效")
 KEY_ID = PathParam(pattern=r"^[0-9a-f]{1,16}$", description="签章证书编号（证书SHA-256指纹的前16位）")
@@ -169,6 +169,7 @@ class TrustedOut(BaseModel):
     imported_at: datetime
     imported_by: str
     revoked_at: datetime | None
+    revocation_reason: str
     certificate_pem: str
 
 
@@ -247,7 +248,8 @@ def _trusted(session: Session) -> list[TrustedOut]:
         fingerprint, _, after = _certificate_facts(t.certificate_pem)
         out.append(TrustedOut(key_id=t.key_id, issuer=t.issuer, source=t.source, fingerprint_sha256=fingerprint,
                               not_valid_after=after, imported_at=t.imported_at, imported_by=t.imported_by,
-                              revoked_at=t.revoked_at, certificate_pem=t.certificate_pem))
+                              revoked_at=t.revoked_at, revocation_reason=t.revocation_reason or "",
+                              certificate_pem=t.certificate_pem))
     return out
 
 
@@ -257,17 +259,6 @@ def _keys(session: Session) -> KeysOut:
 
 
 # --- reading the register (TODO(lead): a ``service.reports`` listing would replace this) ---------------------
-
-def _issued(session: Session, *, subject_id: int | None = None, limit: int = PER_PAGE,
-            offset: int = 0) -> tuple[int, list[CreditReport]]:
-    """Reports issued, newest first, with the total (one subject's, or all)."""
-    query = select(CreditReport)
-    if subject_id is not None:
-        query = query.where(CreditReport.subject_id == subject_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    found = session.scalars(query.order_by(CreditReport.id.desc()).limit(limit).offset(offset))
-    return total, list(found)
-
 
 # --- input: uploads, forms, audit of refusals ----------------------------------------------------------------
 
@@ -332,13 +323,14 @@ def _field_choices(session: Session) -> dict[str, Any]:
     return {"fields": found, "labels": {f.code: f.label for f in found}}
 
 
-def _issue(request: Request, session: Session, actor: Actor, code: str, body: ReportRequest) -> CreditReport:
+def _issue(request: Request, session: Session, actor: Actor, code: str, body: ReportRequest,
+           grant: str | None = None) -> CreditReport:
     # Holding the write lock only to number and to store lets reports be laid out in parallel.
     readers = request.app.state.read_session_factory
     if body.kind != "special":  # fields and period belong to special reports only
-        return service.issue(session, actor, code, kind=body.kind, read_only_factory=readers)
-    return service.issue(session, actor, code, kind=body.kind, fields=body.fields or None,
-                         period_from=body.period_from, period_to=body.period_to, read_only_factory=readers)
+        return service.issue(session, actor, code, kind=body.kind, read_only_factory=readers, grant_number=grant)
+    return service.issue(session, actor, code, kind=body.kind, fields=body.fields or None, period_from=body.period_from,
+                         period_to=body.period_to, read_only_factory=readers, grant_number=grant)
 
 
 def _own_code(session: Session, actor: Actor) -> str:
@@ -452,7 +444,7 @@ def request_api(body: OwnReportRequest, request: Request, actor: Actor = Depends
 @router.get(OWN_API, summary="本主体的信用报告（新的在前）")
 def mine_api(limit: int = Query(PER_PAGE, ge=1, le=500), offset: int = Query(0, ge=0),
              actor: Actor = Depends(require(P.REPORTS_OWN)), session: Session = Depends(get_db)) -> ReportPage:
-    total, found = _issued(session, subject_id=actor.subject_id or 0, limit=limit, offset=offset)
+    total, found = service.reports(session, subject_id=actor.subject_id or 0, limit=limit, offset=offset)
     return ReportPage(total=total, reports=_reports_out(session, found, OWN_API))
 
 
@@ -467,7 +459,7 @@ def mine_pdf(request: Request, number: str = NUMBER, actor: Actor = Depends(requ
 
 def _mine_page(request: Request, session: Session, actor: Actor, *, form: dict[str, Any] | None = None,
                error: DomainError | None = None) -> Any:
-    _, found = _issued(session, subject_id=actor.subject_id or 0, limit=500)
+    _, found = service.reports(session, subject_id=actor.subject_id or 0, limit=500)
     return render(request, "reports_mine.html", status_code=getattr(error, "status", 200), title="我的信用报告",
                   subject=subjects.get(session, actor.subject_id or 0), reports=_reports_out(session, found, "/me/reports"),
                   form=form or {"kind": "general", "fields": []}, error=error, kinds=KIND_LABELS, flash=_flash(request),
@@ -495,6 +487,42 @@ def request_page(request: Request, kind: str = Form(""), fields: list[str] = For
 
 # --- the credit authority: API ------------------------------------------------------------------------------------
 
+# --- institutions, under the subject's grant (授权) -----------------------------------------------------------------
+
+INSTITUTION_API = "/api/v1/authorised/reports"
+GRANT = Query(..., min_length=1, max_length=40, description="授权编号（主体授予本机构、范围含“信用报告”的有效授权）")
+
+
+class InstitutionReportRequest(ReportRequest):
+    subject_code: str = Field(max_length=40, description="统一社会信用代码")
+    grant: str = Field(min_length=1, max_length=40, description="授权编号（范围须含 report）")
+
+
+@router.post(INSTITUTION_API, summary="经主体授权为其出具信用报告（银行等授权机构）", status_code=201,
+             description="须持主体授予本机构、范围含 report 且在有效期内的授权；否则 403 GRANT_*（拒绝均留痕）。")
+def institution_issue_api(body: InstitutionReportRequest, request: Request,
+                          actor: Actor = Depends(require(P.GRANTS_QUERY)), session: Session = Depends(get_db)) -> ReportOut:
+    _audited(request)
+    report = _issue(request, session, actor, body.subject_code, body, grant=body.grant)
+    return _reports_out(session, [report], INSTITUTION_API)[0]
+
+
+@router.get(INSTITUTION_API, summary="本机构经授权取得的信用报告（新的在前）")
+def institution_reports_api(limit: int = Query(PER_PAGE, ge=1, le=500), offset: int = Query(0, ge=0),
+                            actor: Actor = Depends(require(P.GRANTS_QUERY)),
+                            session: Session = Depends(get_db)) -> ReportPage:
+    total, found = service.reports(session, institution_id=actor.institution_id or 0, limit=limit, offset=offset)
+    return ReportPage(total=total, reports=_reports_out(session, found, INSTITUTION_API))
+
+
+@router.get(INSTITUTION_API + "/{number}/pdf", summary="下载经授权取得的信用报告（授权须仍有效）", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}})
+def institution_pdf(request: Request, number: str = NUMBER, grant: str = GRANT,
+                    actor: Actor = Depends(require(P.GRANTS_QUERY)), session: Session = Depends(get_db)) -> Response:
+    _audited(request)
+    return _pdf(*service.report_file(session, actor, number, grant))
+
+
 STAFF_API = "/api/v1/reports"
 
 
@@ -503,7 +531,7 @@ def issued_api(subject_code: str = Query("", max_length=40), limit: int = Query(
                offset: int = Query(0, ge=0), _: Actor = Depends(require(P.REPORTS_MANAGE)),
                session: Session = Depends(get_db)) -> ReportPage:
     subject_id = subjects.by_code_or_fail(session, subject_code).id if subject_code.strip() else None
-    total, found = _issued(session, subject_id=subject_id, limit=limit, offset=offset)
+    total, found = service.reports(session, subject_id=subject_id, limit=limit, offset=offset)
     return ReportPage(total=total, reports=_reports_out(session, found, STAFF_API))
 
 
@@ -575,7 +603,7 @@ def revoke_api(body: ReasonIn, request: Request, number: str = NUMBER, actor: Ac
 def _index_page(request: Request, session: Session, *, code: str = "", page: int = 1,
                 form: dict[str, Any] | None = None, error: DomainError | None = None) -> Any:
     subject = subjects.by_code(session, code) if code.strip() else None
-    total, found = (0, []) if code.strip() and subject is None else _issued(
+    total, found = (0, []) if code.strip() and subject is None else service.reports(
         session, subject_id=subject.id if subject else None, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     return render(request, "reports_index.html", status_code=getattr(error, "status", 200), title="信用报告",
                   reports=_reports_out(session, found, "/reports"), total=total, page=page, per_page=PER_PAGE,
@@ -636,6 +664,25 @@ def revoke_key_page(request: Request, key_id: str = KEY_ID, reason: str = Form("
     def act() -> str:
         service.revoke_key(session, actor, key_id, reason)
         return "/reports/keys?done=key_revoked"
+
+    return _form_post(request, session, actor, act, lambda e: _keys_page(request, session, error=e, failed=key_id))
+
+
+@router.post(STAFF_API + "/trusted/{key_id}/revoke", summary="撤销互认（如对方平台已吊销该证书）：其签署的报告核验为已作废")
+def revoke_trust_api(body: ReasonIn, request: Request, key_id: str = KEY_ID,
+                     actor: Actor = Depends(require(P.REPORTS_MANAGE)), session: Session = Depends(get_db)) -> TrustedOut:
+    _audited(request)
+    service.revoke_trust(session, actor, key_id, body.reason)
+    return next(t for t in _trusted(session) if t.key_id == key_id)
+
+
+@router.post("/reports/trusted/{key_id}/revoke", include_in_schema=False)
+def revoke_trust_page(request: Request, key_id: str = KEY_ID, reason: str = Form(""),
+                      actor: Actor = Depends(require(P.REPORTS_MANAGE)),
+                      session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
+    def act() -> str:
+        service.revoke_trust(session, actor, key_id, reason)
+        return "/reports/keys?done=trust_revoked#recognised"
 
     return _form_post(request, session, actor, act, lambda e: _keys_page(request, session, error=e, failed=key_id))
 

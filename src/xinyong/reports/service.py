@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,12 +27,14 @@ from xinyong.audit import service as audit
 from xinyong.config import get_settings
 from xinyong.db import unit_of_work, utcnow
 from xinyong.errors import Conflict, Forbidden, Invalid, NotFound
+from xinyong.grants import service as grants
 from xinyong.reports import signing
 from xinyong.reports.document import ReportDocument
 from xinyong.reports.models import CreditReport, ReportNumberCounter, SigningKey, TrustedKey
 from xinyong.subjects import service as subjects
 
 AUTHORITY = "authority_admin"
+INSTITUTION = "authorised_institution"
 STATUS_LABELS = {"genuine": "真实有效", "altered": "已被篡改", "revoked": "已作废", "unknown": "无法确认（非本平台或未互认平台出具）",
                  "not_signed": "不是签章的信用报告", "not_pdf": "不是PDF文件", "issued": "本平台出具过该编号的报告"}
 
@@ -134,6 +136,23 @@ def recognise(session: Session, actor: Actor, certificate_pem: str, issuer: str,
     return trusted
 
 
+def revoke_trust(session: Session, actor: Actor, key_id: str, reason: str) -> TrustedKey:
+    """撤销互认: another platform revoked its certificate (or recognition ends); every report it signed
+    with that certificate verifies here as revoked from now on."""
+    _authority_only(actor, "撤销对其他平台证书的互认")
+    if len(reason.strip()) < 2:
+        raise Invalid("REPORT_REASON_REQUIRED", "请填写撤销互认的理由，如 对方平台已吊销该证书", field="reason")
+    trusted = session.scalar(select(TrustedKey).where(TrustedKey.key_id == key_id))
+    if trusted is None:
+        raise NotFound("TRUSTED_KEY_NOT_FOUND", f"未互认该证书：{key_id}")
+    if trusted.revoked_at is not None:
+        raise Conflict("TRUSTED_KEY_REVOKED", "已撤销对该证书的互认")
+    trusted.revoked_at, trusted.revocation_reason = utcnow(), reason.strip()[:500]
+    audit.append(session, actor, "reports.trust.revoke", object_type="trusted_key", object_id=key_id,
+                 detail={"issuer": trusted.issuer, "reason": trusted.revocation_reason})
+    return trusted
+
+
 def trust_map(session: Session) -> dict[str, signing.TrustedCertificate]:
     """Every certificate this platform accepts: its own (all, revoked marked) and the recognised ones."""
     name = get_settings().platform_name
@@ -174,8 +193,13 @@ def verify_url(number: str, check_code: str = "") -> str:
     return f"{get_settings().site_url.rstrip('/')}/verify?number={number}{code}"
 
 
-def _may_request(actor: Actor, subject_id: int) -> None:
+def _may_request(session: Session, actor: Actor, subject_id: int, grant_number: str | None = None) -> None:
+    """The subject itself, the authority (window service), or an institution holding the subject's live
+    grant that covers ``report`` (授权; refused and audited by ``grants`` otherwise)."""
     if actor.subject_id == subject_id or actor.role == AUTHORITY or actor.is_system:
+        return
+    if actor.role == INSTITUTION:
+        grants.require_grant(session, actor, subject_id, "report", grant_number)
         return
     raise Forbidden("REPORT_NOT_AUTHORISED", "只能为本主体申请信用报告；其他机构须取得该主体的授权")
 
@@ -190,12 +214,13 @@ class ReportRequest:
     period_to: date | None = None
 
 
-def _checked(session: Session, actor: Actor, subject_code: str, request: ReportRequest) -> int:
+def _checked(session: Session, actor: Actor, subject_code: str, request: ReportRequest,
+             grant_number: str | None) -> int:
     """The subject's id, once the request is allowed and complete (before any number is taken)."""
     from xinyong.reports import content
 
     subject = subjects.by_code_or_fail(session, subject_code)
-    _may_request(actor, subject.id)
+    _may_request(session, actor, subject.id, grant_number)
     if request.kind == "special":
         if not request.fields or request.period_from is None or request.period_to is None:
             raise Invalid("REPORT_SPECIAL_INCOMPLETE", "专项信用报告须指定领域和起止日期", field="fields")
@@ -230,7 +255,7 @@ def _signed(document: ReportDocument, pair: signing.KeyPair) -> bytes:
 
 def issue(session: Session, actor: Actor, subject_code: str, *, kind: str = "general", fields: list[str] | None = None,
           period_from: date | None = None, period_to: date | None = None,
-          read_only_factory: sessionmaker[Session] | None = None) -> CreditReport:
+          read_only_factory: sessionmaker[Session] | None = None, grant_number: str | None = None) -> CreditReport:
     """出具 a general or special report on the data as of now, signed and stored.
 
     Without ``read_only_factory`` everything happens in ``session``'s transaction (tests, the CLI).
@@ -239,9 +264,11 @@ def issue(session: Session, actor: Actor, subject_code: str, *, kind: str = "gen
     the layout and signature (about 0.1 s) run in no transaction at all, and the register row and
     audit entry go into ``session``'s next transaction — so issuers in several processes work in
     parallel (docs/performance.md). ``session`` is committed midway in that case.
+
+    An institution (e.g. a bank) asks under the subject's grant (``grant_number``, scope ``report``).
     """
     request = ReportRequest(kind, tuple(fields or ()), period_from, period_to)
-    subject_id = _checked(session, actor, subject_code, request)
+    subject_id = _checked(session, actor, subject_code, request, grant_number)
     number, key = reserve_number(session), active_key(session)
     pair = _pair(key)
     if read_only_factory is None:
@@ -250,11 +277,11 @@ def issue(session: Session, actor: Actor, subject_code: str, *, kind: str = "gen
         session.commit()  # the number and the key are ours: let other issuers in while we lay out
         with unit_of_work(read_only_factory) as reader:
             document = _document(reader, subject_id, request, number)
-    return _store(session, actor, subject_id, request, document, key, _signed(document, pair))
+    return _store(session, actor, subject_id, request, document, key, _signed(document, pair), grant_number)
 
 
 def _store(session: Session, actor: Actor, subject_id: int, request: ReportRequest, document: ReportDocument,
-           key: SigningKey, signed: bytes) -> CreditReport:
+           key: SigningKey, signed: bytes, grant_number: str | None = None) -> CreditReport:
     folder = get_settings().data_dir / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     number, kind = document.number, request.kind
@@ -270,8 +297,21 @@ def _store(session: Session, actor: Actor, subject_id: int, request: ReportReque
     with (get_settings().data_dir / stored_as).open("xb") as handle:
         handle.write(signed)
     audit.append(session, actor, "reports.issue", object_type="credit_report", object_id=number, subject_id=subject_id,
-                 detail={"kind": kind, "fields": report.fields, "sha256": report.sha256, "key": key.key_id})
+                 detail={"kind": kind, "fields": report.fields, "sha256": report.sha256, "key": key.key_id,
+                         **({"grant": grant_number.strip().upper()} if grant_number else {})})
     return report
+
+
+def reports(session: Session, *, subject_id: int | None = None, institution_id: int | None = None,
+            limit: int = 50, offset: int = 0) -> tuple[int, list[CreditReport]]:
+    """The register, newest first: all, one subject's, or those one institution asked for."""
+    query = select(CreditReport)
+    if subject_id is not None:
+        query = query.where(CreditReport.subject_id == subject_id)
+    if institution_id is not None:
+        query = query.where(CreditReport.institution_id == institution_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return total, list(session.scalars(query.order_by(CreditReport.id.desc()).limit(limit).offset(offset)))
 
 
 def get_report(session: Session, number: str) -> CreditReport:
@@ -281,11 +321,13 @@ def get_report(session: Session, number: str) -> CreditReport:
     return report
 
 
-def report_file(session: Session, actor: Actor, number: str) -> tuple[CreditReport, bytes]:
-    """The stored signed file, for the subject or the authority; every download is audited (a report
-    carries non-public information, e.g. penalties no longer on the public site)."""
+def report_file(session: Session, actor: Actor, number: str, grant_number: str | None = None) -> tuple[CreditReport, bytes]:
+    """The stored signed file, for the subject, the authority, or the institution that asked for it while
+    its grant lasts; every download is audited (a report carries non-public information)."""
     report = get_report(session, number)
-    _may_request(actor, report.subject_id)
+    if actor.role == INSTITUTION and report.institution_id != actor.institution_id:
+        raise NotFound("REPORT_NOT_FOUND", f"信用报告不存在：{number}")  # another's report: not even its existence
+    _may_request(session, actor, report.subject_id, grant_number)
     content = (get_settings().data_dir / report.stored_as).read_bytes()
     audit.append(session, actor, "reports.download", object_type="credit_report", object_id=number,
                  subject_id=report.subject_id)

@@ -589,3 +589,82 @@ def seed(session: Session, actor: Actor) -> int:
             create_measure(session, actor, MeasureSpec.model_validate(raw))
             added += 1
     return added
+
+
+# --- read model for platform data partners (xinyong.partners) ----------------------------------------------
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """A list entry as it leaves the platform: subject named as on the public site (natural persons
+    masked), and ``ends_at`` (exclusive) — the period end, or the end of the publication window of
+    the record the entry follows when that comes first (when the public site stops showing it)."""
+
+    entry_id: int
+    list_type: str
+    list_name: str
+    subject_code: str
+    subject_name: str
+    person: bool
+    decision_number: str
+    decision_date: date
+    listed_at: datetime
+    ends_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class FeedExit:
+    entry_id: int
+    reason: str
+    decision_number: str
+    effective_at: datetime
+    created_at: datetime
+
+
+def _feed_entries(session: Session, query: Any) -> list[FeedEntry]:
+    from xinyong.records import service as records
+    from xinyong.subjects import identity
+
+    rows = session.execute(query.order_by(ListEntry.id)).all()
+    public_ends = records.publication_ends(session, {e.source_record_id for e, _t, _s in rows if e.source_record_id})
+    found = []
+    for entry, kind, subject in rows:
+        ends = entry.expires_at
+        if entry.source_record_id in public_ends:
+            published_until = public_ends[entry.source_record_id]
+            if published_until is not None and (ends is None or published_until < ends):
+                ends = published_until
+        person = subject.uscc is None
+        code = (subject.masked_id or "") if person else (subject.uscc or "")
+        found.append(FeedEntry(entry.id, kind.code, kind.name, code,
+                               identity.mask_name(subject.name) if person else subject.name, person,
+                               entry.decision_number, entry.decision_date, entry.listed_at, ends, entry.created_at))
+    return found
+
+
+def feed_entries_since(session: Session, since: datetime | None) -> list[FeedEntry]:
+    """Entries of every list created at or after ``since`` (all of them without), by id."""
+    query = _entry_query()
+    if since is not None:
+        query = query.where(ListEntry.created_at >= since)
+    return _feed_entries(session, query)
+
+
+def feed_exits_since(session: Session, since: datetime | None) -> list[FeedExit]:
+    """Exits (移出) created at or after ``since`` (all of them without), by id."""
+    query = select(ListExit).order_by(ListExit.id)
+    if since is not None:
+        query = query.where(ListExit.created_at >= since)
+    return [FeedExit(x.entry_id, x.reason, x.decision_number, x.effective_at, x.created_at) for x in session.scalars(query)]
+
+
+def feed_entries_in_force(session: Session, list_codes: Sequence[str], *, after: int = 0,
+                          limit: int = 1000) -> tuple[list[FeedEntry], int | None]:
+    """Entries of those lists in force now with id above ``after`` (a partner's snapshot), by id,
+    and the last id looked at when the page was full (None: nothing more). Entries whose publication
+    window already ended are left out."""
+    now = clock.now()
+    query = _entry_query().where(ListType.code.in_(list(list_codes)), in_force(now), ListEntry.id > after).limit(limit)
+    scanned = _feed_entries(session, query)
+    last = scanned[-1].entry_id if len(scanned) == limit else None
+    return [e for e in scanned if e.ends_at is None or e.ends_at > now], last

@@ -13,6 +13,7 @@ from xinyong.catalogue import service as catalogue
 from xinyong.config import get_settings
 from xinyong.errors import DomainError
 from xinyong.records import service as records
+from xinyong.sharing import service as sharing
 from xinyong.subjects import service
 from xinyong.subjects.kinds import INDUSTRIES, SUBJECT_KINDS
 from xinyong.subjects.schemas import ConflictDecisionIn, OrganisationIn, PersonIn, SubjectOut
@@ -140,7 +141,7 @@ def decide_page(conflict_id: int, request: Request, outcome: str = Form(""), not
 
 def _detail(request: Request, session: Session, actor: Actor, subject_id: int, **extra: object):  # type: ignore[no-untyped-def]
     subject = service.get(session, subject_id)
-    rows = records.read_subject_records(session, actor, subject.id)
+    rows = sharing.subject_records(session, actor, subject.id, channel="page")  # by sharing class (docs/sharing.md)
     return render(request, "subjects_detail.html", title=subject.name, subject=subject, records=rows,
                   departments=access.department_names(session), item_names=catalogue.item_names(session),
                   statuses={r.id: records.publication_status(r) for r in rows}, **extra)

@@ -16,8 +16,8 @@ from xinyong.config import get_settings
 from xinyong.subjects.kinds import kind_label
 
 _ROOT = Path(__file__).resolve().parent.parent
-CONTEXTS = ["web", "access", "audit", "catalogue", "commitments", "disclosure", "evaluation", "ingest", "notifications",
-            "policy", "records", "repair", "reports", "sanctions", "subjects"]
+CONTEXTS = ["web", "access", "audit", "catalogue", "commitments", "disclosure", "evaluation", "grants", "ingest", "loans", "notifications",
+            "operation", "partners", "policy", "records", "repair", "reports", "sanctions", "sharing", "subjects"]
 
 
 def _datetime(value: datetime | None) -> str:
@@ -40,6 +40,7 @@ NAVIGATION: list[tuple[str, str, P]] = [
     ("行政处罚", "/publicity/penalties", P.PUBLIC),
     ("信用目录", "/catalogue", P.PUBLIC),
     ("奖惩措施", "/measures", P.PUBLIC),
+    ("信易贷", "/loans/products", P.PUBLIC),
     ("报告核验", "/verify", P.PUBLIC),
     ("主体库", "/subjects", P.SUBJECTS_READ),
     ("赋码冲突", "/subjects/conflicts", P.SUBJECTS_CONFLICTS),
@@ -55,6 +56,12 @@ NAVIGATION: list[tuple[str, str, P]] = [
     ("信用修复", "/repairs", P.REPAIR_CASES),
     ("异议处理", "/objections", P.REPAIR_CASES),
     ("信用报告", "/reports", P.REPORTS_MANAGE),
+    ("授权查询监管", "/grants", P.GRANTS_OVERSIGHT),
+    ("授权运营", "/operation", P.OPERATION_MANAGE),
+    ("平台数据合作", "/partners", P.PARTNERS_MANAGE),
+    ("信息共享", "/sharing/requests", P.SHARING_READ),
+    ("共享概况", "/sharing", P.SHARING_APPROVE),
+    ("信易贷统计", "/loans/dashboard", P.LOANS_OVERSIGHT),
     ("待办事项", "/me/todo", P.SIGNED_IN),
     ("我的信用", "/me/credit", P.RECORDS_READ_OWN),
     ("我的评价", "/me/evaluation", P.EVALUATION_READ_OWN),
@@ -62,7 +69,12 @@ NAVIGATION: list[tuple[str, str, P]] = [
     ("我的修复申请", "/me/repairs", P.REPAIR_APPLY),
     ("我的异议", "/me/objections", P.REPAIR_APPLY),
     ("我的报告", "/me/reports", P.REPORTS_OWN),
+    ("我的授权", "/me/grants", P.GRANTS_OWN),
+    ("谁查看了我的信息", "/me/reads", P.SHARING_READ_OWN_LOG),
+    ("我的信易贷", "/me/loans", P.LOANS_APPLY),
     ("机构服务", "/institution", P.INSTITUTION_PORTAL),
+    ("授权查询", "/institution/grants", P.GRANTS_QUERY),
+    ("信易贷业务", "/institution/loans", P.LOANS_BANK),
     ("用户管理", "/admin/users", P.USERS_MANAGE),
     ("政策参数", "/admin/policy", P.POLICY_EDIT),
     ("工作日历", "/admin/calendar", P.POLICY_EDIT),

@@ -1,4 +1,5 @@
-"""Report numbers reserved from a counter per prefix (issuing outside the write transaction); 核验码.
+"""Report numbers reserved from a counter per prefix (issuing outside the write transaction); 核验码;
+the reason a recognised certificate stopped being trusted.
 
 Revision ID: 0017
 Revises: 0016
@@ -40,9 +41,13 @@ def upgrade() -> None:
         op.bulk_insert(counters, [{"prefix": p, "last": n} for p, n in last.items()])
     with op.batch_alter_table("credit_reports") as batch:
         batch.add_column(sa.Column("check_code", sa.String(length=12), nullable=True))
+    with op.batch_alter_table("report_trusted_keys") as batch:
+        batch.add_column(sa.Column("revocation_reason", sa.String(length=500), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("report_trusted_keys") as batch:
+        batch.drop_column("revocation_reason")
     with op.batch_alter_table("credit_reports") as batch:
         batch.drop_column("check_code")
     op.drop_table("report_number_counters")
