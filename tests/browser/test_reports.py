@@ -14,6 +14,7 @@ from tests.browser import assert_accessible, unlabelled_controls
 from tests.browser.conftest import LiveServer
 from tests.browser.test_sanctions import checked, log_in  # noqa: F401  (checked: a fixture)
 from tests.reports.test_render import Pdf
+from tests.support.world import SUBJECT_CODE
 
 COMPANY = "南京示范科技有限公司"
 
@@ -86,3 +87,16 @@ def test_the_authority_pages_pass_axe(page: Page, live_server: LiveServer, check
     page.get_by_role("link", name="签章证书与跨区域互认").first.click()
     expect(page.get_by_text("使用中").first).to_be_visible()
     accessible(page)
+
+
+def test_the_banks_report_page_passes_axe(page: Page, live_server: LiveServer, checked: None) -> None:  # noqa: F811
+    log_in(page, live_server.world.usernames["authorised_institution"])
+    page.goto("/institution")
+    page.get_by_role("link", name="经授权出具的信用报告").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("经授权出具的信用报告")
+    accessible(page)
+    page.get_by_label("统一社会信用代码").fill(SUBJECT_CODE)
+    page.get_by_label("授权编号").fill("SQ20260101FAKE")
+    page.get_by_label("公共信用信息报告").check()
+    page.get_by_role("button", name="出具报告").click()
+    expect(page.locator("main")).to_contain_text("GRANT_INVALID")

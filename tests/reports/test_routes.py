@@ -501,3 +501,31 @@ def test_a_bank_gets_a_report_only_under_a_live_grant_covering_reports(
     after = bank.get(f"{report['download_url']}?grant={number}")
     assert after.status_code == 403 and after.json()["error"]["code"].startswith("GRANT_")
     assert bank.post("/api/v1/authorised/reports", json={**body, "grant": number}).status_code == 403
+
+
+def test_the_banks_page_issues_under_a_grant_and_downloads(client_for: Clients, stage: Session, world: World) -> None:
+    bank = client_for("authorised_institution")
+    number = grant_to_bank(stage, world, ["registration", "report"])
+    assert "出具信用报告" in bank.get("/institution/grants").text
+    page = bank.get(f"/institution/reports?code={SUBJECT_CODE}&grant={number}")
+    assert page.status_code == 200 and f'value="{number}"' in page.text
+    missing = bank.post("/institution/reports", data={"subject_code": SUBJECT_CODE, "grant": number, "kind": "special"})
+    assert missing.status_code == 422 and "专项信用报告须指定领域和起止日期" in missing.text
+    issued = bank.post("/institution/reports", data={"subject_code": SUBJECT_CODE, "grant": number, "kind": "general"},
+                       follow_redirects=False)
+    assert issued.status_code == 303, issued.text[:300]
+    listing = bank.get(issued.headers["location"]).text
+    assert COMPANY in listing and "新出具" in listing
+    report = read(stage, select(CreditReport))
+    assert download(bank, f"/institution/reports/{report.number}/pdf").startswith(b"%PDF")
+    assert client_for("subject_user").get("/institution/reports").status_code == 403
+    forged = bank.post("/institution/reports", data={"subject_code": SUBJECT_CODE, "grant": "SQ20260101FAKE",
+                                                     "kind": "general"})
+    assert forged.status_code == 403 and reports_stored(stage) == 1
+    # an unknown code is refused exactly like a subject without a grant: no one learns who exists
+    other_company(stage, world)  # registered, but no grant for it
+    other = bank.post("/api/v1/authorised/reports", json={"kind": "general", "subject_code": OTHER_CODE, "grant": number})
+    nobody = bank.post("/api/v1/authorised/reports", json={"kind": "general", "grant": number,
+                                                           "subject_code": uscc.build("9", "1", "320102", "MA1XY0Q7")})
+    assert nobody.status_code == other.status_code == 403
+    assert nobody.json()["error"]["message"] == other.json()["error"]["message"]

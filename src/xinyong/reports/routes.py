@@ -523,6 +523,48 @@ def institution_pdf(request: Request, number: str = NUMBER, grant: str = GRANT,
     return _pdf(*service.report_file(session, actor, number, grant))
 
 
+INSTITUTION_PAGE = "/institution/reports"
+
+
+def _institution_page(request: Request, session: Session, actor: Actor, *, form: dict[str, Any] | None = None,
+                      error: DomainError | None = None) -> Any:
+    _, found = service.reports(session, institution_id=actor.institution_id or 0, limit=500)
+    asked = {"subject_code": request.query_params.get("code", ""), "grant": request.query_params.get("grant", "")}
+    return render(request, "reports_institution.html", status_code=getattr(error, "status", 200), title="经授权出具的信用报告",
+                  reports=_reports_out(session, found, INSTITUTION_PAGE), error=error, kinds=KIND_LABELS,
+                  form=form or {"kind": "general", "fields": [], **asked}, flash=_flash(request),
+                  latest=request.query_params.get("number", ""), **_field_choices(session))
+
+
+@router.get(INSTITUTION_PAGE, include_in_schema=False)
+def institution_page(request: Request, actor: Actor = Depends(require(P.GRANTS_QUERY)),
+                     session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
+    return _institution_page(request, session, actor)
+
+
+@router.post(INSTITUTION_PAGE, include_in_schema=False)
+def institution_request_page(request: Request, subject_code: str = Form(""), grant: str = Form(""), kind: str = Form(""),
+                             fields: list[str] = Form([]), period_from: str = Form(""), period_to: str = Form(""),
+                             actor: Actor = Depends(require(P.GRANTS_QUERY)),
+                             session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
+    form = {"subject_code": subject_code.strip(), "grant": grant.strip(), "kind": kind, "fields": fields,
+            "period_from": period_from, "period_to": period_to}
+
+    def act() -> str:
+        body = _form_request(kind, fields, period_from, period_to)
+        report = _issue(request, session, actor, form["subject_code"], body, grant=form["grant"])
+        return f"{INSTITUTION_PAGE}?done=issued&number={report.number}#r-{report.number}"
+
+    return _form_post(request, session, actor, act, lambda e: _institution_page(request, session, actor, form=form, error=e))
+
+
+@router.get(INSTITUTION_PAGE + "/{number}/pdf", include_in_schema=False)
+def institution_pdf_page(request: Request, number: str = NUMBER, actor: Actor = Depends(require(P.GRANTS_QUERY)),
+                         session: Session = Depends(get_db)) -> Response:
+    _audited(request)  # any live grant of the subject covering reports will do here
+    return _pdf(*service.report_file(session, actor, number))
+
+
 STAFF_API = "/api/v1/reports"
 
 

@@ -219,6 +219,9 @@ def _checked(session: Session, actor: Actor, subject_code: str, request: ReportR
     """The subject's id, once the request is allowed and complete (before any number is taken)."""
     from xinyong.reports import content
 
+    if actor.role == INSTITUTION and subjects.by_code(session, subject_code) is None:
+        # refused exactly as for a subject it holds no grant for: an institution learns nothing of who exists
+        grants.require_grant(session, actor, 0, "report", grant_number)
     subject = subjects.by_code_or_fail(session, subject_code)
     _may_request(session, actor, subject.id, grant_number)
     if request.kind == "special":
