@@ -207,8 +207,9 @@ def _demo_reports(seed: int) -> None:
 
     with session_scope() as session:
         summary = reports_demo.activity(session, seed=seed)
-    console.print(f"信用报告 {summary.get('general', 0) + summary.get('special', 0)} 份（专项 {summary.get('special', 0)}，"
-                  f"已作废 {summary.get('revoked', 0)}，银行经授权取得 {summary.get('institution', 0)}）")
+    total = summary.get("general", 0) + summary.get("special", 0) + summary.get("institution", 0)
+    console.print(f"信用报告 {total} 份（专项 {summary.get('special', 0)}，已作废 {summary.get('revoked', 0)}，"
+                  f"银行经授权取得 {summary.get('institution', 0)}）")
 
 
 def _demo_operation(seed: int) -> None:
