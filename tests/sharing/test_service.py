@@ -330,3 +330,24 @@ def test_todo_items_for_the_authority(stage: Stage) -> None:
     todos = service.todo_items(stage.session, stage.authority)
     assert [t.url for t in todos] == [f"/sharing/requests#{number}"]
     assert service.todo_items(stage.session, stage.applier) == []
+
+
+def test_views_derived_from_records_withhold_what_the_reader_may_not_be_given(stage: Stage) -> None:
+    ids = [stage.penalty_id, stage.tax_credit_id, stage.never_id]
+    assert service.withheld_records(stage.session, stage.applier, ids) == {stage.tax_credit_id, stage.never_id}
+    assert service.withheld_records(stage.session, stage.tax, ids) == set()  # its own records
+    assert service.withheld_records(stage.session, stage.authority, ids) == set()
+
+
+def test_an_evaluation_explanation_hides_indicator_values_drawn_from_withheld_records(stage: Stage) -> None:
+    from xinyong.evaluation.routes import _shareable
+    from xinyong.evaluation.schemas import IndicatorExplanation
+
+    rows = [IndicatorExplanation(code="penalties", name="行政处罚次数", dimension="监管", value=1, weight=-20,
+                                 contribution=-20, record_ids=[stage.penalty_id]),
+            IndicatorExplanation(code="tax_a", name="纳税信用A级", dimension="守信", value=1, weight=30, contribution=30,
+                                 record_ids=[stage.tax_credit_id])]
+    shown = _shareable(stage.session, stage.applier, rows)
+    assert (shown[0].withheld, shown[0].value, shown[0].record_ids) == (False, 1, [stage.penalty_id])
+    assert (shown[1].withheld, shown[1].value, shown[1].contribution, shown[1].record_ids) == (True, 0.0, None, [])
+    assert _shareable(stage.session, stage.authority, rows) == rows

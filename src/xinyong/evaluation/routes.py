@@ -16,6 +16,7 @@ from xinyong.evaluation import service
 from xinyong.evaluation.schemas import (
     KIND_LABELS,
     PURPOSE_LABELS,
+    IndicatorExplanation,
     ModelSpec,
     ModelSummary,
     RevisionIn,
@@ -23,6 +24,7 @@ from xinyong.evaluation.schemas import (
     RunOut,
     SubjectGrade,
 )
+from xinyong.sharing import service as sharing
 from xinyong.subjects import service as subjects
 from xinyong.web.deps import get_db, require
 from xinyong.web.templating import render
@@ -201,7 +203,7 @@ def run_page_get(run_id: int, request: Request, grade: str = "", page: int = Que
 
 
 @router.get("/evaluation/runs/{run_id}/subjects/{subject_id}", include_in_schema=False)
-def explanation_page(run_id: int, subject_id: int, request: Request, _: Actor = Depends(require(P.EVALUATION_READ)),
+def explanation_page(run_id: int, subject_id: int, request: Request, actor: Actor = Depends(require(P.EVALUATION_READ)),
                      session: Session = Depends(get_db)):  # type: ignore[no-untyped-def]
     run = service.get_run(session, run_id)
     _model, _version, spec = service.get_version(session, run.model_version_id)
@@ -211,7 +213,17 @@ def explanation_page(run_id: int, subject_id: int, request: Request, _: Actor = 
     explanation = service.explain(session, run_id, subject_id)
     return render(request, "evaluation_explanation.html", title="评价说明", run=service.run_out(session, run), spec=spec,
                   subject=subjects.get(session, subject_id), stored=stored,
-                  rows=service.indicator_rows(spec, explanation), grades={g.code: g.label for g in spec.grades})
+                  rows=_shareable(session, actor, service.indicator_rows(spec, explanation)),
+                  grades={g.code: g.label for g in spec.grades})
+
+
+def _shareable(session: Session, actor: Actor, rows: list[IndicatorExplanation]) -> list[IndicatorExplanation]:
+    """A department sees no indicator value drawn from records it may not be given (以共享为原则, but
+    有条件共享 only under an approved request): the row stays, its value, score and records do not."""
+    hidden = sharing.withheld_records(session, actor, [i for row in rows for i in row.record_ids])
+    return [row.model_copy(update={"value": 0.0, "contribution": None, "withheld": True,
+                                   "record_ids": [i for i in row.record_ids if i not in hidden]})
+            if hidden.intersection(row.record_ids) else row for row in rows]
 
 
 @router.get("/me/evaluation", include_in_schema=False)

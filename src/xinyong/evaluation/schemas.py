@@ -109,6 +109,7 @@ class IndicatorExplanation(BaseModel):
     weight: float | None = Field(description="计分指标的每单位分值；作为组合指标输入的为空")
     contribution: float | None
     record_ids: list[int] = Field(default_factory=list, description="计入该指标的信用记录")
+    withheld: bool = Field(False, description="指标值取自读者无权共享的信用记录（有条件共享未获批准等），不予显示")
 
 
 class SubjectGrade(BaseModel):

@@ -239,6 +239,10 @@ def in_window_dishonesty(session: Session, subject_ids: Sequence[int], severitie
     return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
 
 
+def by_ids(session: Session, record_ids: Collection[int]) -> list[Record]:
+    return list(session.scalars(select(Record).where(in_values(session, Record.id, sorted(set(record_ids))))))
+
+
 def get(session: Session, record_id: int) -> Record:
     record = session.get(Record, record_id)
     if record is None:

@@ -21,7 +21,7 @@ Policy parameters: ``sharing_purposes`` (the purposes a department may state) an
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -390,6 +390,17 @@ def public_now(record: Record, version: CatalogueItemVersion, at: datetime) -> b
         return True
     starts, ends = record.publication_starts_at, record.publication_ends_at
     return bool(record.published) and starts is not None and starts <= at and (ends is None or ends > at)
+
+
+def withheld_records(session: Session, actor: Actor, record_ids: Collection[int]) -> set[int]:
+    """Of ``record_ids``, those ``actor`` would not be given when stating no purpose — for views derived
+    from records (an evaluation explanation), which must not show what the records themselves would not.
+    Nothing is logged: no record is given."""
+    if not record_ids or _reader(actor) == "authority":
+        return set()
+    versions = _Versions(session)
+    return {r.id for r in records.by_ids(session, record_ids)
+            if _judge(r, versions(r.item_version_id), actor, "department", "", {}).basis not in SHOWN}
 
 
 def _log(session: Session, actor: Actor, subject_id: int, purpose: str, channel: str, shared: list[Shared],
