@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from xinyong import __version__
@@ -19,7 +20,7 @@ from xinyong.config import Settings, get_settings, use_settings
 from xinyong.db import read_session_factory, session_factory
 from xinyong.disclosure.cache import PageCache
 from xinyong.disclosure.fastpath import CachedSubjectPages
-from xinyong.errors import DomainError, Forbidden, NotAuthenticated, RateLimited
+from xinyong.errors import DomainError, Forbidden, NotAuthenticated, NotFound, RateLimited
 from xinyong.web.ratelimit import RateLimiter
 from xinyong.web.templating import render
 
@@ -100,6 +101,21 @@ async def http_error(request: Request, error: StarletteHTTPException) -> Respons
     return render(request, "error.html", status_code=error.status_code, error=body)
 
 
+def _out_of_range(error: Exception) -> bool:
+    """A number in the request beyond what the database holds, e.g. ``/records/99999999999999999999``
+    (SQLite: OverflowError when binding it; PostgreSQL: SQLSTATE 22003 numeric_value_out_of_range)."""
+    if isinstance(error, OverflowError):
+        return "SQLite INTEGER" in str(error)  # other overflows are bugs, answered as such
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) == "22003"
+
+
+async def out_of_range(request: Request, error: Exception) -> Response:
+    """No object has such an id: an answer, not a crash. Any other database error goes on to ``server_error``."""
+    if not _out_of_range(error):
+        raise error
+    return await domain_error(request, NotFound("NUMBER_OUT_OF_RANGE", "编号或数值超出范围：不存在这样的对象"))
+
+
 async def server_error(request: Request, error: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     body = DomainError("INTERNAL_ERROR", "系统内部错误，请稍后再试或联系管理员")
@@ -147,6 +163,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(DomainError, domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(OverflowError, out_of_range)
+    app.add_exception_handler(DBAPIError, out_of_range)
     app.add_exception_handler(Exception, server_error)
 
     from xinyong.access.routes import api as access_api

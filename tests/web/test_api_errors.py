@@ -260,3 +260,12 @@ def test_a_cross_origin_api_write_with_a_cookie_is_refused(client_for: Clients, 
     with nothing_changes(settings):
         response = client.post("/api/v1/records", json=record_body(), headers={"Origin": "http://evil.example"})
         error_of(response, 403, "CROSS_ORIGIN")
+
+
+@pytest.mark.parametrize("url", ["/api/v1/records/99999999999999999999999", "/evaluation/runs/99999999999/subjects/1",
+                                 "/subjects/99999999999", "/api/v1/evaluation/runs/99999999999999999999999"])
+def test_ids_beyond_what_the_database_holds_are_not_found_not_a_crash(client_for: Clients, world: World,
+                                                                      url: str) -> None:
+    answer = client_for("authority_admin").get(url)
+    assert answer.status_code == 404, answer.text[:300]
+    assert "超出范围" in answer.text or "不存在" in answer.text
