@@ -21,6 +21,7 @@ from xinyong.db import read_session_factory, session_factory
 from xinyong.disclosure.cache import PageCache
 from xinyong.disclosure.fastpath import CachedSubjectPages
 from xinyong.errors import DomainError, Forbidden, NotAuthenticated, NotFound, RateLimited
+from xinyong.web.forms import refusal_detail
 from xinyong.web.ratelimit import RateLimiter
 from xinyong.web.templating import render
 
@@ -41,7 +42,7 @@ def _record_denial(request: Request, error: DomainError, action: str = "access.d
     session = request.app.state.session_factory()
     try:
         audit.append(session, actor, action, object_type="route", object_id=request.url.path[:64],
-                     detail={"method": request.method, "code": error.code, "message": error.message[:300]})
+                     detail=refusal_detail(request, error))
         session.commit()
     finally:
         session.close()

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from xinyong.access import service as access
 from xinyong.access.permissions import P
 from xinyong.actor import Actor
-from xinyong.audit import service as audit
 from xinyong.commitments import service
 from xinyong.commitments.models import Commitment
 from xinyong.commitments.schemas import (
@@ -38,7 +37,7 @@ from xinyong.errors import Conflict, DomainError, Invalid
 from xinyong.sanctions import service as sanctions
 from xinyong.subjects import service as subjects
 from xinyong.web.deps import get_db, require
-from xinyong.web.forms import parse_form
+from xinyong.web.forms import parse_form, record_inline_refusal
 from xinyong.web.templating import render
 
 router = APIRouter(tags=["信用承诺"])
@@ -56,34 +55,15 @@ def _audited(request: Request) -> None:
     request.state.audit_refusals = AUDIT_AREA
 
 
-def _refused(request: Request, session: Session, actor: Actor, error: DomainError) -> None:
-    """A refusal shown inline: nothing of the attempt is kept but its audit entry (same shape as the
-    error handler's ``commitment.refused``), committed with the request's unit of work."""
-    session.rollback()
-    audit.append(session, actor, f"{AUDIT_AREA}.refused", object_type="route", object_id=request.url.path[:64],
-                 detail={"method": request.method, "code": error.code, "message": error.message[:300]})
-
-
-def _parse(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    """A form as a pydantic model, or an ``Invalid`` naming the field in Chinese."""
-    try:
-        return parse_form(model, data, "COMMITMENT_FORM_INVALID")
-    except Invalid as error:
-        name = (error.field or "").split(".")[0]
-        if name in LABELS:
-            error.message = error.message.replace(f"{error.field}：", f"{LABELS[name]}：", 1)
-        raise
-
-
 def _attempt(request: Request, session: Session, actor: Actor, model: type[BaseModel], form: dict[str, Any],
              optional: tuple[str, ...], act: Callable[[Any], Any], again: Callable[[DomainError], Any]) -> Any:
     """A form post: parse it (empty ``optional`` fields as absent) and ``act`` on it, or show the page
     ``again`` with the refusal — nothing of the attempt kept but its audit entry."""
     _audited(request)
     try:
-        return act(_parse(model, {**form, **{name: form[name] or None for name in optional}}))
+        return act(parse_form(model, {**form, **{name: form[name] or None for name in optional}}, "COMMITMENT_FORM_INVALID", LABELS))
     except FORM_ERRORS as error:
-        _refused(request, session, actor, error)
+        record_inline_refusal(request, session, actor, AUDIT_AREA, error)
         return again(error)
 
 

@@ -14,14 +14,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from xinyong import clock
 from xinyong.access import service as access
 from xinyong.access.permissions import P
 from xinyong.actor import Actor
-from xinyong.audit import service as audit
 from xinyong.db import utcnow
 from xinyong.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from xinyong.grants import service
@@ -29,7 +27,7 @@ from xinyong.grants.models import Grant
 from xinyong.grants.schemas import STATUS_LABELS, GrantIn, GrantOut, ProfileOut, ReviewIn, ReviewOut, RevocationIn
 from xinyong.subjects import service as subjects
 from xinyong.web.deps import get_db, require
-from xinyong.web.forms import parse_form
+from xinyong.web.forms import parse_form, record_inline_refusal
 from xinyong.web.templating import render
 
 router = APIRouter(tags=["信用主体授权"])
@@ -41,29 +39,17 @@ LABELS = {"institution_code": "被授权机构", "scope": "授权内容", "purpo
           "scope_item": "信息", "reference": "评估（审批）文号", "valid_until": "有效期至", "note": "说明"}
 
 
-def _parse(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    """A form as a pydantic model, or an ``Invalid`` naming the field in Chinese."""
-    try:
-        return parse_form(model, data, "GRANT_FORM_INVALID")
-    except Invalid as error:
-        name = (error.field or "").split(".")[0]
-        if name in LABELS:
-            error.message = error.message.replace(f"{error.field}：", f"{LABELS[name]}：", 1)
-        raise
-
-
 def _audited(request: Request) -> None:
     request.state.audit_refusals = AREA
 
 
 def _refused_inline(request: Request, session: Session, actor: Actor, error: DomainError) -> None:
     """Keep only the refusal: roll the attempt back, then record it (committed with the request)."""
-    session.rollback()
     if hasattr(error, "record_apart"):
+        session.rollback()
         error.record_apart(session)
     else:
-        audit.append(session, actor, f"{AREA}.refused", object_type="route", object_id=request.url.path[:64],
-                     detail={"method": request.method, "code": error.code, "message": error.message[:300]})
+        record_inline_refusal(request, session, actor, AREA, error)
 
 
 class _Names:
@@ -137,7 +123,7 @@ async def create_page(request: Request, actor: Actor = Depends(require(P.GRANTS_
             "purpose": str(raw.get("purpose") or ""), "starts_on": str(raw.get("starts_on") or ""),
             "ends_on": str(raw.get("ends_on") or "")}
     try:
-        data = _parse(GrantIn, {**form, "starts_on": form["starts_on"] or None, "ends_on": form["ends_on"] or None})
+        data = parse_form(GrantIn, {**form, "starts_on": form["starts_on"] or None, "ends_on": form["ends_on"] or None}, "GRANT_FORM_INVALID", LABELS)
         grant = service.create_grant(session, actor, institution_code=data.institution_code, scope=data.scope,
                                      purpose=data.purpose, ends_on=data.ends_on, starts_on=data.starts_on)
     except FORM_ERRORS as error:
@@ -274,7 +260,7 @@ async def review_page(request: Request, actor: Actor = Depends(require(P.GRANTS_
     form = {k: str(raw.get(k) or "") for k in ("institution_code", "scope_item", "approved", "reference", "valid_until",
                                                "note")}
     try:
-        data = _parse(ReviewIn, {**form, "approved": form["approved"] == "yes", "valid_until": form["valid_until"] or None})
+        data = parse_form(ReviewIn, {**form, "approved": form["approved"] == "yes", "valid_until": form["valid_until"] or None}, "GRANT_FORM_INVALID", LABELS)
         review = service.record_review(session, actor, **data.model_dump())
     except FORM_ERRORS as error:
         _refused_inline(request, session, actor, error)

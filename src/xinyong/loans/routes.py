@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from xinyong import clock
 from xinyong.access.permissions import P
 from xinyong.actor import Actor
-from xinyong.audit import service as audit
 from xinyong.errors import Conflict, DomainError, Invalid
 from xinyong.loans import service
 from xinyong.loans.schemas import (
@@ -44,7 +43,7 @@ from xinyong.loans.schemas import (
 from xinyong.subjects import service as subjects
 from xinyong.subjects.kinds import INDUSTRIES, kind_label
 from xinyong.web.deps import get_db, require
-from xinyong.web.forms import parse_form
+from xinyong.web.forms import parse_form, record_inline_refusal
 from xinyong.web.templating import render
 
 router = APIRouter(tags=["信易贷"])
@@ -64,31 +63,14 @@ def _audited(request: Request) -> None:
     request.state.audit_refusals = AUDIT_AREA
 
 
-def _refused(request: Request, session: Session, actor: Actor, error: DomainError) -> None:
-    """A refusal shown inline: nothing of the attempt is kept but its audit entry."""
-    session.rollback()
-    audit.append(session, actor, f"{AUDIT_AREA}.refused", object_type="route", object_id=request.url.path[:64],
-                 detail={"method": request.method, "code": error.code, "message": error.message[:300]})
-
-
-def _parse(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    try:
-        return parse_form(model, data, "LOAN_FORM_INVALID")
-    except Invalid as error:
-        name = (error.field or "").split(".")[0]
-        if name in LABELS:
-            error.message = error.message.replace(f"{error.field}：", f"{LABELS[name]}：", 1)
-        raise
-
-
 def _attempt(request: Request, session: Session, actor: Actor, model: type[BaseModel], form: dict[str, Any],
              act: Callable[[Any], Any], again: Callable[[DomainError], Any]) -> Any:
     """A form post: parse it (empty fields as absent) and ``act`` on it, or show the page ``again`` with the refusal."""
     _audited(request)
     try:
-        return act(_parse(model, {name: value for name, value in form.items() if value not in ("", None)}))
+        return act(parse_form(model, {name: value for name, value in form.items() if value not in ("", None)}, "LOAN_FORM_INVALID", LABELS))
     except FORM_ERRORS as error:
-        _refused(request, session, actor, error)
+        record_inline_refusal(request, session, actor, AUDIT_AREA, error)
         return again(error)
 
 

@@ -15,13 +15,12 @@ from sqlalchemy.orm import Session
 
 from xinyong.access.permissions import P
 from xinyong.actor import Actor
-from xinyong.audit import service as audit
 from xinyong.errors import Conflict, DomainError, Invalid
 from xinyong.operation import service
 from xinyong.operation.products import PRODUCTS
 from xinyong.operation.schemas import ContractIn, ContractOut, ProductOffer, ProductRelease, ReleaseOut, TerminationIn
 from xinyong.web.deps import get_db, require
-from xinyong.web.forms import parse_form
+from xinyong.web.forms import parse_form, record_inline_refusal
 from xinyong.web.templating import render
 
 router = APIRouter(tags=["授权运营"])
@@ -31,18 +30,6 @@ RESERVED = {"contract"}
 
 def _audited(request: Request) -> None:
     request.state.audit_refusals = AREA
-
-
-def _refused(request: Request, session: Session, actor: Actor, error: DomainError) -> None:
-    session.rollback()
-    audit.append(
-        session,
-        actor,
-        f"{AREA}.refused",
-        object_type="route",
-        object_id=request.url.path[:64],
-        detail={"method": request.method, "code": error.code, "message": error.message[:300]},
-    )
 
 
 def _parameters(request: Request) -> dict[str, str]:
@@ -157,7 +144,7 @@ async def register_page(
         parsed = parse_form(ContractIn, {**form, "k": form["k"] or None}, "OPERATION_FORM_INVALID")
         service.register_contract(session, actor, parsed)
     except (Invalid, Conflict) as error:
-        _refused(request, session, actor, error)
+        record_inline_refusal(request, session, actor, AREA, error)
         return _page(request, session, form=form, error=error)
     return RedirectResponse("/operation?done=registered", status_code=303)
 
@@ -174,7 +161,7 @@ def terminate_page(
     try:
         service.terminate_contract(session, actor, number, reason)
     except (Invalid, Conflict) as error:
-        _refused(request, session, actor, error)
+        record_inline_refusal(request, session, actor, AREA, error)
         return _page(request, session, error=error)
     return RedirectResponse("/operation?done=terminated", status_code=303)
 

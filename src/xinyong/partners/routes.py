@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from xinyong.access.permissions import P
 from xinyong.actor import Actor
-from xinyong.audit import service as audit
 from xinyong.errors import Conflict, DomainError, Invalid
 from xinyong.partners import service
 from xinyong.partners.schemas import (
@@ -26,7 +25,7 @@ from xinyong.partners.schemas import (
     TerminationIn,
 )
 from xinyong.web.deps import get_db, require
-from xinyong.web.forms import parse_form
+from xinyong.web.forms import parse_form, record_inline_refusal
 from xinyong.web.templating import render
 
 router = APIRouter(tags=["互联网平台数据合作"])
@@ -35,18 +34,6 @@ AREA = "partners"
 
 def _audited(request: Request) -> None:
     request.state.audit_refusals = AREA
-
-
-def _refused(request: Request, session: Session, actor: Actor, error: DomainError) -> None:
-    session.rollback()
-    audit.append(
-        session,
-        actor,
-        f"{AREA}.refused",
-        object_type="route",
-        object_id=request.url.path[:64],
-        detail={"method": request.method, "code": error.code, "message": error.message[:300]},
-    )
 
 
 # --- API: the platform ----------------------------------------------------------------------------------
@@ -165,7 +152,7 @@ async def register_page(
     try:
         service.register(session, actor, parse_form(PartnerIn, form, "PARTNER_FORM_INVALID"))
     except (Invalid, Conflict) as error:
-        _refused(request, session, actor, error)
+        record_inline_refusal(request, session, actor, AREA, error)
         return _page(request, session, form=form, error=error)
     return RedirectResponse("/partners?done=registered", status_code=303)
 
@@ -182,7 +169,7 @@ def terminate_page(
     try:
         service.terminate(session, actor, number, reason)
     except (Invalid, Conflict) as error:
-        _refused(request, session, actor, error)
+        record_inline_refusal(request, session, actor, AREA, error)
         return _page(request, session, error=error)
     return RedirectResponse("/partners?done=terminated", status_code=303)
 

@@ -27,7 +27,6 @@ from xinyong import clock
 from xinyong.access import service as access
 from xinyong.access.permissions import P, role_allows
 from xinyong.actor import Actor
-from xinyong.audit import service as audit
 from xinyong.catalogue import service as catalogue
 from xinyong.errors import Conflict, DomainError, Forbidden, Invalid
 from xinyong.policy import calendar_service
@@ -50,7 +49,7 @@ from xinyong.sanctions import service as sanctions
 from xinyong.subjects import service as subjects
 from xinyong.subjects.models import Subject
 from xinyong.web.deps import get_db, require
-from xinyong.web.forms import parse_form
+from xinyong.web.forms import parse_form, record_inline_refusal
 from xinyong.web.templating import render
 
 router = APIRouter(tags=["信用修复和异议"])
@@ -340,25 +339,6 @@ def _audited(request: Request, area: str) -> None:
     request.state.audit_refusals = area
 
 
-def _refused(request: Request, session: Session, actor: Actor, area: str, error: DomainError) -> None:
-    """A refusal shown inline: nothing of the attempt is kept but its audit entry (the same shape as the
-    error handler's ``repair.refused``), committed with the request's unit of work."""
-    session.rollback()
-    audit.append(session, actor, f"{area}.refused", object_type="route", object_id=request.url.path[:64],
-                 detail={"method": request.method, "code": error.code, "message": error.message[:300]})
-
-
-def _parse(model: type[BaseModel], data: dict[str, Any], code: str) -> Any:
-    """A form as a pydantic model, or an ``Invalid`` naming the field in Chinese."""
-    try:
-        return parse_form(model, data, code)
-    except Invalid as error:
-        name = (error.field or "").split(".")[0]
-        if name in LABELS:
-            error.message = error.message.replace(f"{error.field}：", f"{LABELS[name]}：", 1)
-        raise
-
-
 def _optional_id(value: str | int | None, field: str) -> int | None:
     if value is None or isinstance(value, int):
         return value
@@ -389,9 +369,9 @@ def _materials(named: list[tuple[str, UploadFile | None]], others: list[UploadFi
 
 
 def _repair_in(record_id: str | int | None, entry_id: str | int | None, reasons: str, fulfilled: bool) -> RepairIn:
-    return _parse(RepairIn, {"record_id": _optional_id(record_id, "record_id"),
+    return parse_form(RepairIn, {"record_id": _optional_id(record_id, "record_id"),
                              "entry_id": _optional_id(entry_id, "entry_id"), "reasons": reasons.strip(),
-                             "obligations_fulfilled": fulfilled}, "REPAIR_FORM_INVALID")
+                             "obligations_fulfilled": fulfilled}, "REPAIR_FORM_INVALID", LABELS)
 
 
 @dataclass(frozen=True)
@@ -581,7 +561,7 @@ def object_api(request: Request, record_id: int = Form(...), reasons: str = Form
                evidence: list[UploadFile] = File([]), actor: Actor = Depends(require(P.REPAIR_APPLY)),
                session: Session = Depends(get_db)) -> ObjectionDetail:
     _audited(request, OBJECTION)
-    data = _parse(ObjectionIn, {"record_id": record_id, "reasons": reasons.strip()}, "OBJECTION_FORM_INVALID")
+    data = parse_form(ObjectionIn, {"record_id": record_id, "reasons": reasons.strip()}, "OBJECTION_FORM_INVALID", LABELS)
     return _objection_detail(session, service.object_to(session, actor, data, _materials([], evidence, "evidence")))
 
 
@@ -674,7 +654,7 @@ def apply_page(request: Request, record_id: str = Form(""), entry_id: str = Form
         materials = _materials([("commitment_letter", commitment_letter), ("fulfilment_proof", fulfilment_proof)], others)
         application = service.apply(session, actor, data, materials)
     except FORM_ERRORS as error:
-        _refused(request, session, actor, REPAIR, error)
+        record_inline_refusal(request, session, actor, REPAIR, error)
         return _apply_page(request, session, actor, target_record, target_entry, form=form, error=error)
     return RedirectResponse(f"/me/repairs/{application.id}?done=submitted", status_code=303)
 
@@ -712,7 +692,7 @@ def withdraw_page(application_id: int, request: Request, actor: Actor = Depends(
     try:
         _repair_step(request, session, actor, application_id, "withdraw", "")
     except FORM_ERRORS as error:
-        _refused(request, session, actor, REPAIR, error)
+        record_inline_refusal(request, session, actor, REPAIR, error)
         return _repair_page(request, session, actor, application_id, own=True, error=error)
     return RedirectResponse(f"/me/repairs/{application_id}?done=withdrawn", status_code=303)
 
@@ -747,10 +727,10 @@ def repair_page(application_id: int, request: Request, actor: Actor = Depends(re
 
 def _decision_page(request: Request, session: Session, actor: Actor, application_id: int, step: str, note: str) -> Any:
     try:
-        _repair_step(request, session, actor, application_id, step, _parse(DecisionIn, {"note": note.strip()},
-                                                                            "REPAIR_FORM_INVALID").note)
+        _repair_step(request, session, actor, application_id, step, parse_form(DecisionIn, {"note": note.strip()},
+                                                                            "REPAIR_FORM_INVALID", LABELS).note)
     except FORM_ERRORS as error:
-        _refused(request, session, actor, REPAIR, error)
+        record_inline_refusal(request, session, actor, REPAIR, error)
         return _repair_page(request, session, actor, application_id, own=False, note=note, error=error)
     return RedirectResponse(f"/repairs/{application_id}?done={step}", status_code=303)
 
@@ -797,11 +777,11 @@ def _object(request: Request, session: Session, actor: Actor, *, own: bool, reco
     form = {"reasons": reasons.strip(), "objector": objector.strip(), "record_id": record_id.strip()}
     target = _optional_id(record_id, "record_id")
     try:
-        data = _parse(ObjectionIn, {"record_id": target, "reasons": form["reasons"], "objector": form["objector"]},
-                      "OBJECTION_FORM_INVALID")
+        data = parse_form(ObjectionIn, {"record_id": target, "reasons": form["reasons"], "objector": form["objector"]},
+                      "OBJECTION_FORM_INVALID", LABELS)
         objection = service.object_to(session, actor, data, _materials([], evidence, "evidence"))
     except FORM_ERRORS as error:
-        _refused(request, session, actor, OBJECTION, error)
+        record_inline_refusal(request, session, actor, OBJECTION, error)
         return _object_page(request, session, actor, target if own else None, own=own, form=form, error=error)
     if own:
         return RedirectResponse(f"/me/objections/{objection.id}?done=objected", status_code=303)
@@ -885,9 +865,9 @@ def answer_page(objection_id: int, request: Request, outcome: str = Form(""), no
     try:
         original = records.get(session, service.objection_for(session, actor, objection_id).record_id).payload
         payload = changed_fields(original, sent) if outcome == "corrected" else None
-        data = _parse(AnswerIn, {**form, "payload": payload or None}, "OBJECTION_FORM_INVALID")
+        data = parse_form(AnswerIn, {**form, "payload": payload or None}, "OBJECTION_FORM_INVALID", LABELS)
         service.answer(session, actor, objection_id, data)
     except FORM_ERRORS as error:
-        _refused(request, session, actor, OBJECTION, error)
+        record_inline_refusal(request, session, actor, OBJECTION, error)
         return _objection_page(request, session, actor, objection_id, own=False, form=form, sent=sent, error=error)
     return RedirectResponse(f"/objections/{objection_id}?done=answered", status_code=303)

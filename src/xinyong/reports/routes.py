@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 
 from xinyong.access.permissions import P
 from xinyong.actor import Actor
-from xinyong.audit import service as audit
 from xinyong.config import get_settings
 from xinyong.errors import Conflict, DomainError, Invalid, NotFound
 from xinyong.reports import content, service
@@ -35,6 +34,7 @@ from xinyong.subjects import service as subjects
 from xinyong.subjects.models import Subject
 from xinyong.web.caching import json_with_etag
 from xinyong.web.deps import get_db, get_read_db, require
+from xinyong.web.forms import record_inline_refusal
 from xinyong.web.ratelimit import public_rate_limit
 from xinyong.web.templating import render
 
@@ -277,13 +277,6 @@ def _audited(request: Request) -> None:
     request.state.audit_refusals = AREA
 
 
-def _refused(request: Request, session: Session, actor: Actor, error: DomainError) -> None:
-    """A refusal shown inline: nothing of the attempt is kept but its audit entry."""
-    session.rollback()
-    audit.append(session, actor, f"{AREA}.refused", object_type="route", object_id=request.url.path[:64],
-                 detail={"method": request.method, "code": error.code, "message": error.message[:300]})
-
-
 def _form_post(request: Request, session: Session, actor: Actor, act: Callable[[], str],
                again: Callable[[DomainError], Any], errors: tuple[type[DomainError], ...] = FORM_ERRORS) -> Any:
     """A form's one service call: 303 to the URL ``act`` returns, or the form again with the refusal (audited)."""
@@ -291,7 +284,7 @@ def _form_post(request: Request, session: Session, actor: Actor, act: Callable[[
     try:
         where = act()
     except errors as error:
-        _refused(request, session, actor, error)
+        record_inline_refusal(request, session, actor, AREA, error)
         return again(error)
     return RedirectResponse(where, status_code=303)
 

@@ -20,7 +20,6 @@ from xinyong import clock
 from xinyong.access import service as access
 from xinyong.access.permissions import P
 from xinyong.actor import Actor
-from xinyong.audit import service as audit
 from xinyong.catalogue import service as catalogue
 from xinyong.errors import Conflict, DomainError, Invalid
 from xinyong.records.schemas import RecordOut
@@ -42,7 +41,7 @@ from xinyong.sharing.schemas import (
 )
 from xinyong.subjects import service as subjects
 from xinyong.web.deps import get_db, require
-from xinyong.web.forms import parse_form
+from xinyong.web.forms import parse_form, record_inline_refusal
 from xinyong.web.templating import render
 
 router = APIRouter(tags=["政务信息共享"])
@@ -97,31 +96,13 @@ def _read_out(view: service.ReadView) -> ReadOut:
 
 # --- input --------------------------------------------------------------------------------------------------
 
-def _refused(request: Request, session: Session, actor: Actor, error: DomainError) -> None:
-    """A refusal shown inline: nothing of the attempt is kept but its audit entry (the same shape as the
-    error handler's ``sharing.refused``), committed with the request's unit of work."""
-    session.rollback()
-    audit.append(session, actor, f"{AREA}.refused", object_type="route", object_id=request.url.path[:64],
-                 detail={"method": request.method, "code": error.code, "message": error.message[:300]})
-
-
-def _parse(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    try:
-        return parse_form(model, data, "SHARING_FORM_INVALID")
-    except Invalid as error:
-        name = (error.field or "").split(".")[0]
-        if name in LABELS:
-            error.message = error.message.replace(f"{error.field}：", f"{LABELS[name]}：", 1)
-        raise
-
-
 def _attempt(request: Request, session: Session, actor: Actor, model: type[BaseModel], form: dict[str, Any],
              act: Callable[[Any], Any], again: Callable[[DomainError], Any]) -> Any:
     request.state.audit_refusals = AREA
     try:
-        return act(_parse(model, form))
+        return act(parse_form(model, form, "SHARING_FORM_INVALID", LABELS))
     except FORM_ERRORS as error:
-        _refused(request, session, actor, error)
+        record_inline_refusal(request, session, actor, AREA, error)
         return again(error)
 
 

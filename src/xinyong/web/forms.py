@@ -1,12 +1,18 @@
-"""Turn form input into a pydantic model, or a Chinese ``Invalid`` naming the first bad field."""
+"""Form input for the web pages: into a pydantic model, or a Chinese ``Invalid`` naming the first bad
+field; and the audit entry of a refusal a page shows inline."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
+from fastapi import Request
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
-from xinyong.errors import Invalid
+from xinyong.actor import Actor
+from xinyong.audit import service as audit
+from xinyong.errors import DomainError, Invalid
 
 _MESSAGES = {"missing": "为必填项", "string_too_short": "太短", "string_too_long": "太长",
              "literal_error": "取值不在允许范围内", "int_parsing": "应为整数", "greater_than_equal": "超出允许范围",
@@ -20,11 +26,27 @@ _MESSAGES = {"missing": "为必填项", "string_too_short": "太短", "string_to
 M = TypeVar("M", bound=BaseModel)
 
 
-def parse_form(model: type[M], data: dict[str, Any], code: str = "FORM_INVALID") -> M:
+def parse_form(model: type[M], data: dict[str, Any], code: str = "FORM_INVALID",
+               labels: Mapping[str, str] | None = None) -> M:
+    """``labels``: the Chinese names of the form's fields, used in the message instead of the field's path."""
     try:
         return model.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         message = _MESSAGES.get(first["type"], f"格式不正确（{first['msg']}）")
-        raise Invalid(code, f"{where}：{message}", field=where) from None
+        named = (labels or {}).get(where.split(".")[0], where)
+        raise Invalid(code, f"{named}：{message}", field=where) from None
+
+
+def refusal_detail(request: Request, error: DomainError) -> dict[str, str]:
+    """What an audit entry keeps of a refused request (the error handler's denials and inline refusals alike)."""
+    return {"method": request.method, "code": error.code, "message": error.message[:300]}
+
+
+def record_inline_refusal(request: Request, session: Session, actor: Actor, area: str, error: DomainError) -> None:
+    """A refusal shown inline on a page: nothing of the attempt is kept but its audit entry ``<area>.refused``
+    (the same shape as the error handler's), committed with the request's unit of work."""
+    session.rollback()
+    audit.append(session, actor, f"{area}.refused", object_type="route", object_id=request.url.path[:64],
+                 detail=refusal_detail(request, error))
